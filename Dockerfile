@@ -1,0 +1,7 @@
+# Odoo 19 with the Python packages our addons and their tests need.
+FROM odoo:19.0
+USER root
+COPY requirements.txt requirements-test.txt /tmp/arrears/
+RUN pip3 install --no-cache-dir --break-system-packages \
+        -r /tmp/arrears/requirements.txt -r /tmp/arrears/requirements-test.txt
+USER odoo

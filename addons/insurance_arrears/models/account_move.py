@@ -1,0 +1,12 @@
+from odoo import models
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    def _invoice_paid_hook(self):
+        # Whatever the route of the payment, a case with nothing left due closes now.
+        res = super()._invoice_paid_hook()
+        receipts = self.env["insurance.premium.receipt"].search([("move_id", "in", self.ids)])
+        receipts.case_id.filtered(lambda c: c.state == "open")._refresh()
+        return res

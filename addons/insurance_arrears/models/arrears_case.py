@@ -1,0 +1,176 @@
+from odoo import _, api, fields, models
+
+from .. import schedule
+
+STAGE_SELECTION = [
+    ("new", "New"),
+    ("reminder", "Reminder"),
+    ("formal_notice", "Formal Notice"),
+    ("suspended", "Cover Suspended"),
+    ("terminated", "Contract Terminated"),
+    ("collection", "Collection Agency"),
+    ("closed", "Settled"),
+]
+
+AGEING_SELECTION = [
+    ("0_30", "0-30 days"),
+    ("31_60", "31-60 days"),
+    ("61_90", "61-90 days"),
+    ("90_plus", "Over 90 days"),
+]
+
+
+class ArrearsCase(models.Model):
+    _name = "arrears.case"
+    _description = "Arrears Case"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "oldest_due_date, id"
+    _check_company_auto = True
+
+    name = fields.Char(compute="_compute_name", store=True)
+    contract_id = fields.Many2one(
+        "insurance.contract", required=True, index=True, ondelete="restrict", check_company=True
+    )
+    company_id = fields.Many2one(related="contract_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    partner_id = fields.Many2one(
+        related="contract_id.partner_id", string="Debtor", store=True, index=True
+    )
+    insurer_id = fields.Many2one(related="contract_id.insurer_id", store=True, index=True)
+    introducer_id = fields.Many2one(related="contract_id.introducer_id", store=True, index=True)
+    product_line_id = fields.Many2one(related="contract_id.product_line_id", store=True, index=True)
+    user_id = fields.Many2one(
+        "res.users", string="Accountant", tracking=True,
+        default=lambda self: self.env.user,
+    )
+
+    state = fields.Selection(
+        [("open", "Open"), ("closed", "Closed")],
+        default="open", required=True, index=True, tracking=True,
+    )
+    stage = fields.Selection(
+        STAGE_SELECTION, default="new", required=True, tracking=True,
+        group_expand="_group_expand_stage",
+    )
+    cause = fields.Selection(
+        [("unpaid", "Unpaid Receipt"), ("rejection", "Bank Rejection")],
+        default="unpaid", required=True,
+    )
+    receipt_ids = fields.One2many("insurance.premium.receipt", "case_id", string="Receipts")
+    open_receipt_ids = fields.Many2many(
+        "insurance.premium.receipt", compute="_compute_open_receipt_ids", string="Open Receipts"
+    )
+    amount_due = fields.Monetary(compute="_compute_amounts", store=True)
+    oldest_due_date = fields.Date(compute="_compute_amounts", store=True, index=True)
+    ageing = fields.Selection(
+        AGEING_SELECTION, compute="_compute_ageing", store=True,
+        help="Days since the oldest unpaid due date; refreshed daily.",
+    )
+    days_overdue = fields.Integer(compute="_compute_ageing", store=True)
+    date_opened = fields.Date(default=fields.Date.context_today, readonly=True)
+    date_closed = fields.Date(readonly=True, copy=False)
+    next_action = fields.Char(tracking=True)
+    next_action_date = fields.Date(tracking=True)
+
+    _one_open_case_per_contract = models.UniqueIndex(
+        "(contract_id) WHERE state = 'open'",
+        "A contract has one open arrears case at a time.",
+    )
+
+    @api.depends("contract_id.name", "date_opened")
+    def _compute_name(self):
+        for case in self:
+            case.name = f"{case.contract_id.name or ''} / {case.date_opened or ''}"
+
+    def _open_receipts(self):
+        return self.receipt_ids.filtered(lambda r: r.state == "open" and r.amount_residual > 0)
+
+    @api.depends("receipt_ids.amount_residual", "receipt_ids.state")
+    def _compute_open_receipt_ids(self):
+        for case in self:
+            case.open_receipt_ids = case._open_receipts()
+
+    @api.depends("receipt_ids.amount_residual", "receipt_ids.state", "receipt_ids.date_due")
+    def _compute_amounts(self):
+        for case in self:
+            open_receipts = case._open_receipts()
+            case.amount_due = sum(open_receipts.mapped("amount_residual"))
+            case.oldest_due_date = min(open_receipts.mapped("date_due"), default=False)
+
+    @api.depends("oldest_due_date")
+    def _compute_ageing(self):
+        today = fields.Date.context_today(self)
+        for case in self:
+            if case.oldest_due_date:
+                case.days_overdue = (today - case.oldest_due_date).days
+                case.ageing = schedule.ageing_bucket(case.oldest_due_date, today)
+            else:
+                case.days_overdue = 0
+                case.ageing = False
+
+    @api.model
+    def _group_expand_stage(self, stages, domain):
+        return [key for key, _label in STAGE_SELECTION]
+
+    # -------------------------------------------------------------------------
+    # Opening and closing
+    # -------------------------------------------------------------------------
+
+    @api.model
+    def _cron_sync(self):
+        """Daily: open cases for overdue receipts, close settled ones, age the rest."""
+        today = fields.Date.context_today(self)
+        overdue = self.env["insurance.premium.receipt"].search([
+            ("state", "=", "open"),
+            ("collects_for_insurer", "=", True),
+            ("amount_residual", ">", 0),
+            ("date_due", "<", today),
+            "|", ("case_id", "=", False), ("case_id.state", "=", "closed"),
+        ])
+        self._open_for_receipts(overdue)
+        self.search([("state", "=", "open")])._refresh()
+        return True
+
+    @api.model
+    def _open_for_receipts(self, receipts, cause="unpaid"):
+        """Attach unpaid receipts to their contract's open case, opening it if needed.
+
+        :return: the cases the receipts now belong to
+        """
+        if not receipts:
+            return self
+        contracts = receipts.contract_id
+        open_cases = self.search([("contract_id", "in", contracts.ids), ("state", "=", "open")])
+        by_contract = {case.contract_id: case for case in open_cases}
+        missing = contracts.filtered(lambda c: c not in by_contract)
+        new_cases = self.create([{"contract_id": c.id, "cause": cause} for c in missing])
+        by_contract.update({case.contract_id: case for case in new_cases})
+        for case in by_contract.values():
+            receipts.filtered(lambda r, c=case.contract_id: r.contract_id == c).case_id = case
+        for case in new_cases:
+            case.message_post(body=_(
+                "Case opened: %(count)s unpaid receipt(s), %(amount)s due since %(date)s.",
+                count=len(case.open_receipt_ids),
+                amount=case.currency_id.format(case.amount_due),
+                date=case.oldest_due_date,
+            ))
+        return open_cases | new_cases
+
+    def _refresh(self):
+        """Close the cases with nothing left due; refresh the ageing of the others."""
+        settled = self.filtered(lambda c: c.state == "open" and c.amount_due <= 0)
+        settled._close()
+        (self - settled)._compute_ageing()
+        return settled
+
+    def _close(self):
+        today = fields.Date.context_today(self)
+        self.write({"state": "closed", "stage": "closed", "date_closed": today})
+        for case in self:
+            case.message_post(body=_("Case closed: nothing is due any more."))
+
+    def action_refresh(self):
+        self._refresh()
+
+    def action_view_receipts(self):
+        return self.receipt_ids._action_open(domain=[("case_id", "in", self.ids)])

@@ -1,0 +1,117 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+
+class InsuranceInsurerStatement(models.Model):
+    _name = "insurance.insurer.statement"
+    _description = "Insurer Statement"
+    _inherit = ["mail.thread"]
+    _order = "date_to desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, copy=False, readonly=True, default="/")
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    insurer_id = fields.Many2one(
+        "res.partner", required=True, index=True, domain="[('is_insurer', '=', True)]",
+        check_company=True, tracking=True,
+    )
+    date_from = fields.Date(string="From", required=True)
+    date_to = fields.Date(string="To", required=True)
+    state = fields.Selection(
+        [("draft", "Draft"), ("confirmed", "Confirmed"), ("paid", "Paid")],
+        default="draft", required=True, tracking=True, copy=False,
+    )
+    receipt_ids = fields.One2many("insurance.premium.receipt", "statement_id", string="Receipts")
+    receipt_count = fields.Integer(compute="_compute_totals", store=True)
+    amount_premium = fields.Monetary(string="Premiums Collected", compute="_compute_totals", store=True)
+    amount_commission = fields.Monetary(string="Commission", compute="_compute_totals", store=True)
+    amount_due = fields.Monetary(string="Net Due to Insurer", compute="_compute_totals", store=True)
+    journal_id = fields.Many2one(
+        "account.journal", string="Payment Journal", check_company=True,
+        domain="[('type', '=', 'bank')]",
+    )
+    payment_id = fields.Many2one("account.payment", readonly=True, copy=False)
+
+    @api.depends("receipt_ids.amount_total", "receipt_ids.commission_amount", "receipt_ids.insurer_amount")
+    def _compute_totals(self):
+        for statement in self:
+            receipts = statement.receipt_ids
+            statement.receipt_count = len(receipts)
+            statement.amount_premium = sum(receipts.mapped("amount_total"))
+            statement.amount_commission = sum(receipts.mapped("commission_amount"))
+            statement.amount_due = sum(receipts.mapped("insurer_amount"))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = self.env["ir.sequence"].next_by_code("insurance.insurer.statement")
+        return super().create(vals_list)
+
+    def _collected_receipts_domain(self):
+        self.ensure_one()
+        return [
+            ("company_id", "=", self.company_id.id),
+            ("insurer_id", "=", self.insurer_id.id),
+            ("collects_for_insurer", "=", True),
+            ("state", "=", "paid"),
+            ("statement_id", "=", False),
+            ("date_due", "<=", self.date_to),
+        ]
+
+    def action_compute(self):
+        """Take in every receipt collected for the insurer up to the end date."""
+        for statement in self:
+            if statement.state != "draft":
+                raise UserError(_("Statement %s is no longer a draft.", statement.name))
+            statement.receipt_ids.statement_id = False
+            receipts = self.env["insurance.premium.receipt"].search(statement._collected_receipts_domain())
+            receipts.statement_id = statement
+        return True
+
+    def action_confirm(self):
+        for statement in self:
+            if not statement.receipt_ids:
+                raise UserError(_("Statement %s has no collected receipt.", statement.name))
+        self.write({"state": "confirmed"})
+
+    def action_reset_draft(self):
+        if any(s.state == "paid" for s in self):
+            raise UserError(_("A paid statement cannot go back to draft: cancel its payment first."))
+        self.write({"state": "draft"})
+
+    def action_pay(self):
+        """Pay the insurer and settle its third-party account for these receipts."""
+        for statement in self:
+            if statement.state != "confirmed":
+                raise UserError(_("Confirm statement %s before paying it.", statement.name))
+            if not statement.journal_id:
+                raise UserError(_("Choose the bank journal paying statement %s.", statement.name))
+            account = statement.company_id.insurance_insurer_account_id
+            payment = self.env["account.payment"].with_context(force_payment_move=True).create({
+                "payment_type": "outbound",
+                "partner_type": "supplier",
+                "partner_id": statement.insurer_id.id,
+                "amount": statement.amount_due,
+                "date": fields.Date.context_today(self),
+                "journal_id": statement.journal_id.id,
+                "destination_account_id": account.id,
+                "memo": statement.name,
+                "company_id": statement.company_id.id,
+            })
+            payment.action_post()
+            counterpart = payment.move_id.line_ids.filtered(lambda line: line.account_id == account)
+            (statement.receipt_ids._insurer_lines() + counterpart).reconcile()
+            statement.write({"payment_id": payment.id, "state": "paid"})
+            statement.message_post(body=_(
+                "Paid %(amount)s to %(insurer)s.",
+                amount=statement.currency_id.format(statement.amount_due),
+                insurer=statement.insurer_id.name,
+            ))
+        return True
+
+    def action_print(self):
+        return self.env.ref("insurance_arrears.action_report_insurer_statement").report_action(self)

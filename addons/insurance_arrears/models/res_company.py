@@ -1,0 +1,96 @@
+from odoo import _, fields, models
+from odoo.exceptions import UserError
+
+# Default accounts created for a company that has none configured. Codes follow
+# the French chart: 467 "other creditors" holds what is owed to insurers, 706 the
+# brokerage commission.
+INSURER_ACCOUNT = ("467100", "Insurers - premiums to remit", "liability_current")
+COMMISSION_ACCOUNT = ("706100", "Brokerage commissions", "income")
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    insurance_receipt_journal_id = fields.Many2one(
+        "account.journal",
+        string="Premium Receipts Journal",
+        domain="[('type', '=', 'sale'), ('company_id', '=', id)]",
+        help="Sales journal in which premium receipts are posted as customer invoices.",
+    )
+    insurance_insurer_account_id = fields.Many2one(
+        "account.account",
+        string="Insurers Third-Party Account",
+        help="Account crediting each insurer with the premiums collected for it "
+        "(premium less commission) until the insurer statement pays them.",
+    )
+    insurance_commission_account_id = fields.Many2one(
+        "account.account",
+        string="Commission Revenue Account",
+        help="Income account of the broker's commission.",
+    )
+    insurance_receipt_horizon_days = fields.Integer(
+        string="Receipt Horizon (days)",
+        default=30,
+        help="Receipts are issued for every period falling due within this many days.",
+    )
+    insurance_orias_number = fields.Char(
+        string="ORIAS Number",
+        help="Registration number of the intermediary, printed on every notice.",
+    )
+    insurance_legal_mentions = fields.Text(
+        string="Broker Legal Mentions",
+        translate=True,
+        help="Legal mentions printed on notices and letters (status, guarantee, "
+        "mediator, complaint address).",
+    )
+
+    def _insurance_ensure_accounting(self):
+        """Make sure each company has a receipts journal and its two accounts.
+
+        Missing ones are created with the French chart's codes; existing
+        configuration is never changed.
+        """
+        for company in self:
+            if not company.chart_template and not company.insurance_receipt_journal_id:
+                # Without a chart there is no receivable account to invoice on.
+                raise UserError(_(
+                    "Company %(company)s has no chart of accounts: install one before "
+                    "issuing premium receipts.",
+                    company=company.name,
+                ))
+            vals = {}
+            Account = self.env["account.account"].with_company(company)
+            for field, (code, name, account_type) in (
+                ("insurance_insurer_account_id", INSURER_ACCOUNT),
+                ("insurance_commission_account_id", COMMISSION_ACCOUNT),
+            ):
+                if company[field]:
+                    continue
+                account = Account.search([
+                    *Account._check_company_domain(company),
+                    ("code", "=", code),
+                ], limit=1)
+                if not account:
+                    account = Account.create({
+                        "code": code,
+                        "name": name,
+                        "account_type": account_type,
+                        "reconcile": account_type == "liability_current",
+                        "company_ids": [(6, 0, company.ids)],
+                    })
+                vals[field] = account.id
+            if not company.insurance_receipt_journal_id:
+                Journal = self.env["account.journal"].with_company(company)
+                journal = Journal.search([
+                    *Journal._check_company_domain(company),
+                    ("code", "=", "QUIT"),
+                ], limit=1) or Journal.create({
+                    "name": _("Premium Receipts"),
+                    "code": "QUIT",
+                    "type": "sale",
+                    "company_id": company.id,
+                })
+                vals["insurance_receipt_journal_id"] = journal.id
+            if vals:
+                company.write(vals)
+        return True

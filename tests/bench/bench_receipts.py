@@ -1,0 +1,70 @@
+"""Benchmark: issue and post premium receipts for N contracts.
+
+    python3 tests/bench/bench_receipts.py [N ...]      (default: 1000 10000)
+
+For each N, on a database of its own: N contracts are created in one batch,
+committed and ANALYZEd, then the receipts of one period are issued and posted
+by the same method the daily cron calls. Prints receipts per second and SQL
+queries per receipt. Not a test: it asserts nothing.
+"""
+
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from odoo_env import bench_database  # noqa: E402
+
+
+def run(n):
+    from odoo import api, sql_db  # noqa: PLC0415
+    from odoo.api import SUPERUSER_ID  # noqa: PLC0415
+
+    with bench_database(f"arrears_bench_receipts_{n}", modules=["insurance_arrears"]) as registry:
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env.company
+            if not company.chart_template:
+                env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
+            company._insurance_ensure_accounting()
+            insurer = env["res.partner"].create({
+                "name": "Bench Insurer", "is_insurer": True, "insurer_commission_rate": 15,
+            })
+            clients = env["res.partner"].create([{"name": f"Client {i}"} for i in range(n)])
+            env["insurance.contract"].create([
+                {
+                    "name": f"BENCH-{i:06d}",
+                    "partner_id": client.id,
+                    "insurer_id": insurer.id,
+                    "date_start": "2026-01-01",
+                    "split": ("annual", "semiannual", "quarterly", "monthly")[i % 4],
+                    "premium_net": 500 + i % 700,
+                    "premium_tax": 45,
+                    "premium_fee": 10,
+                    "state": "active",
+                }
+                for i, client in enumerate(clients)
+            ])
+            cr.commit()
+            cr.execute("ANALYZE")
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            contracts = env["insurance.contract"].search([])
+            queries = sql_db.sql_counter
+            start = time.perf_counter()
+            receipts = contracts._generate_receipts(until=date(2026, 1, 1))
+            env.flush_all()
+            elapsed = time.perf_counter() - start
+            queries = sql_db.sql_counter - queries
+            posted = env["account.move"].search_count([("id", "in", receipts.move_id.ids), ("state", "=", "posted")])
+            cr.commit()
+        print(
+            f"N={n:>6}: {len(receipts)} receipts issued and {posted} invoices posted in {elapsed:.1f} s "
+            f"-> {len(receipts) / elapsed:.0f} receipts/s, {queries / max(len(receipts), 1):.1f} queries/receipt"
+        )
+
+
+if __name__ == "__main__":
+    for n in [int(a) for a in sys.argv[1:]] or [1000, 10000]:
+        run(n)

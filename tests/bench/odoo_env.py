@@ -1,0 +1,61 @@
+"""Boot a real Odoo 19 database with our addons, for the benchmark scripts.
+
+Not a test module: benchmarks print figures, they assert nothing about time.
+Connection and Odoo location come from the same variables as bin/run-tests
+(ODOO_PATH, PGHOST, PGPORT, PGUSER, PGPASSWORD).
+"""
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+ODOO_PATH = Path(os.environ.get("ODOO_PATH", "/opt/odoo"))
+ADDONS = ["insurance_arrears", "sepa_dunning", "payment_link_stripe"]
+
+
+def _odoo():
+    if (ODOO_PATH / "odoo-bin").exists():
+        sys.path.insert(0, str(ODOO_PATH))
+    try:
+        import odoo  # noqa: PLC0415
+    except ImportError:
+        sys.exit(f"Odoo 19 not found: set ODOO_PATH (now {ODOO_PATH}).")
+    return odoo
+
+
+_odoo()  # importing this module makes `import odoo` work for the benchmark
+
+
+@contextlib.contextmanager
+def bench_database(name, modules=ADDONS):
+    """Yield a registry of a fresh database with ``modules`` installed; drop it after."""
+    odoo = _odoo()
+    from odoo.modules.registry import Registry  # noqa: PLC0415
+    from odoo.service import db as db_service  # noqa: PLC0415
+    from odoo.tools import config  # noqa: PLC0415
+
+    addons_path = [str(ROOT / "addons")]
+    if (ODOO_PATH / "addons").exists():
+        addons_path[:0] = [str(ODOO_PATH / "addons"), str(ODOO_PATH / "odoo" / "addons")]
+    args = [
+        f"--addons-path={','.join(addons_path)}",
+        f"--db_host={os.environ.get('PGHOST', '127.0.0.1')}",
+        f"--db_port={os.environ.get('PGPORT', '5432')}",
+        "--log-level=warn",
+    ]
+    if os.environ.get("PGUSER"):
+        args.append(f"--db_user={os.environ['PGUSER']}")
+    if os.environ.get("PGPASSWORD"):
+        args.append(f"--db_password={os.environ['PGPASSWORD']}")
+    config.parse_config(args, setup_logging=True)
+    with contextlib.suppress(Exception):
+        db_service.exp_drop(name)
+    db_service._create_empty_database(name)
+    try:
+        registry = Registry.new(name, update_module=True, install_modules=modules)
+        yield registry
+    finally:
+        odoo.sql_db.close_all()
+        db_service.exp_drop(name)
