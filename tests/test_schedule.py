@@ -1,8 +1,8 @@
+import itertools
 from datetime import date
 from decimal import Decimal
 
 import pytest
-
 from insurance_arrears import schedule
 
 
@@ -14,9 +14,7 @@ def test_add_months_clamps_to_month_end_and_comes_back():
     assert schedule.add_months(anchor, -2) == date(2022, 11, 30)
 
 
-@pytest.mark.parametrize(
-    ("split", "count"), [("annual", 1), ("semiannual", 2), ("quarterly", 4), ("monthly", 12)]
-)
+@pytest.mark.parametrize(("split", "count"), [("annual", 1), ("semiannual", 2), ("quarterly", 4), ("monthly", 12)])
 def test_one_year_gives_one_full_period_per_split(split, count):
     periods = schedule.periods(date(2026, 1, 1), split, date(2026, 1, 1), until=date(2026, 12, 31))
     assert len(periods) == count
@@ -24,7 +22,7 @@ def test_one_year_gives_one_full_period_per_split(split, count):
     assert periods[0].start == date(2026, 1, 1)
     assert periods[-1].end == date(2026, 12, 31)
     # Periods follow one another without gap or overlap.
-    for previous, following in zip(periods, periods[1:]):
+    for previous, following in itertools.pairwise(periods):
         assert (following.start - previous.end).days == 1
 
 

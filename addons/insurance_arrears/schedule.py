@@ -132,10 +132,7 @@ def period_amounts(annual_parts, split, fraction=Decimal(1)):
     :return: mapping of part name to the period amount, rounded to cents
     """
     per_year = Decimal(12 // SPLIT_MONTHS[split])
-    return {
-        part: to_cents(Decimal(str(amount)) / per_year * fraction)
-        for part, amount in annual_parts.items()
-    }
+    return {part: to_cents(Decimal(str(amount)) / per_year * fraction) for part, amount in annual_parts.items()}
 
 
 def commission(net_premium, rate_percent):

@@ -14,12 +14,12 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from odoo_env import bench_database  # noqa: E402
+from odoo_env import bench_database
 
 
 def run(n):
-    from odoo import api, sql_db  # noqa: PLC0415
-    from odoo.api import SUPERUSER_ID  # noqa: PLC0415
+    from odoo import api, sql_db
+    from odoo.api import SUPERUSER_ID
 
     with bench_database(f"arrears_bench_receipts_{n}", modules=["insurance_arrears"]) as registry:
         with registry.cursor() as cr:
@@ -28,24 +28,30 @@ def run(n):
             if not company.chart_template:
                 env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
             company._insurance_ensure_accounting()
-            insurer = env["res.partner"].create({
-                "name": "Bench Insurer", "is_insurer": True, "insurer_commission_rate": 15,
-            })
-            clients = env["res.partner"].create([{"name": f"Client {i}"} for i in range(n)])
-            env["insurance.contract"].create([
+            insurer = env["res.partner"].create(
                 {
-                    "name": f"BENCH-{i:06d}",
-                    "partner_id": client.id,
-                    "insurer_id": insurer.id,
-                    "date_start": "2026-01-01",
-                    "split": ("annual", "semiannual", "quarterly", "monthly")[i % 4],
-                    "premium_net": 500 + i % 700,
-                    "premium_tax": 45,
-                    "premium_fee": 10,
-                    "state": "active",
+                    "name": "Bench Insurer",
+                    "is_insurer": True,
+                    "insurer_commission_rate": 15,
                 }
-                for i, client in enumerate(clients)
-            ])
+            )
+            clients = env["res.partner"].create([{"name": f"Client {i}"} for i in range(n)])
+            env["insurance.contract"].create(
+                [
+                    {
+                        "name": f"BENCH-{i:06d}",
+                        "partner_id": client.id,
+                        "insurer_id": insurer.id,
+                        "date_start": "2026-01-01",
+                        "split": ("annual", "semiannual", "quarterly", "monthly")[i % 4],
+                        "premium_net": 500 + i % 700,
+                        "premium_tax": 45,
+                        "premium_fee": 10,
+                        "state": "active",
+                    }
+                    for i, client in enumerate(clients)
+                ]
+            )
             cr.commit()
             cr.execute("ANALYZE")
         with registry.cursor() as cr:

@@ -19,7 +19,7 @@ def _odoo():
     if (ODOO_PATH / "odoo-bin").exists():
         sys.path.insert(0, str(ODOO_PATH))
     try:
-        import odoo  # noqa: PLC0415
+        import odoo
     except ImportError:
         sys.exit(f"Odoo 19 not found: set ODOO_PATH (now {ODOO_PATH}).")
     return odoo
@@ -32,9 +32,9 @@ _odoo()  # importing this module makes `import odoo` work for the benchmark
 def bench_database(name, modules=ADDONS):
     """Yield a registry of a fresh database with ``modules`` installed; drop it after."""
     odoo = _odoo()
-    from odoo.modules.registry import Registry  # noqa: PLC0415
-    from odoo.service import db as db_service  # noqa: PLC0415
-    from odoo.tools import config  # noqa: PLC0415
+    from odoo.modules.registry import Registry
+    from odoo.service import db as db_service
+    from odoo.tools import config
 
     addons_path = [str(ROOT / "addons")]
     if (ODOO_PATH / "addons").exists():

@@ -33,28 +33,35 @@ class ArrearsCase(models.Model):
     )
     company_id = fields.Many2one(related="contract_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
-    partner_id = fields.Many2one(
-        related="contract_id.partner_id", string="Debtor", store=True, index=True
-    )
+    partner_id = fields.Many2one(related="contract_id.partner_id", string="Debtor", store=True, index=True)
     insurer_id = fields.Many2one(related="contract_id.insurer_id", store=True, index=True)
     introducer_id = fields.Many2one(related="contract_id.introducer_id", store=True, index=True)
     product_line_id = fields.Many2one(related="contract_id.product_line_id", store=True, index=True)
     user_id = fields.Many2one(
-        "res.users", string="Accountant", tracking=True,
+        "res.users",
+        string="Accountant",
+        tracking=True,
         default=lambda self: self.env.user,
     )
 
     state = fields.Selection(
         [("open", "Open"), ("closed", "Closed")],
-        default="open", required=True, index=True, tracking=True,
+        default="open",
+        required=True,
+        index=True,
+        tracking=True,
     )
     stage = fields.Selection(
-        STAGE_SELECTION, default="new", required=True, tracking=True,
+        STAGE_SELECTION,
+        default="new",
+        required=True,
+        tracking=True,
         group_expand="_group_expand_stage",
     )
     cause = fields.Selection(
         [("unpaid", "Unpaid Receipt"), ("rejection", "Bank Rejection")],
-        default="unpaid", required=True,
+        default="unpaid",
+        required=True,
     )
     receipt_ids = fields.One2many("insurance.premium.receipt", "case_id", string="Receipts")
     open_receipt_ids = fields.Many2many(
@@ -63,7 +70,9 @@ class ArrearsCase(models.Model):
     amount_due = fields.Monetary(compute="_compute_amounts", store=True)
     oldest_due_date = fields.Date(compute="_compute_amounts", store=True, index=True)
     ageing = fields.Selection(
-        AGEING_SELECTION, compute="_compute_ageing", store=True,
+        AGEING_SELECTION,
+        compute="_compute_ageing",
+        store=True,
         help="Days since the oldest unpaid due date; refreshed daily.",
     )
     days_overdue = fields.Integer(compute="_compute_ageing", store=True)
@@ -120,13 +129,17 @@ class ArrearsCase(models.Model):
     def _cron_sync(self):
         """Daily: open cases for overdue receipts, close settled ones, age the rest."""
         today = fields.Date.context_today(self)
-        overdue = self.env["insurance.premium.receipt"].search([
-            ("state", "=", "open"),
-            ("collects_for_insurer", "=", True),
-            ("amount_residual", ">", 0),
-            ("date_due", "<", today),
-            "|", ("case_id", "=", False), ("case_id.state", "=", "closed"),
-        ])
+        overdue = self.env["insurance.premium.receipt"].search(
+            [
+                ("state", "=", "open"),
+                ("collects_for_insurer", "=", True),
+                ("amount_residual", ">", 0),
+                ("date_due", "<", today),
+                "|",
+                ("case_id", "=", False),
+                ("case_id.state", "=", "closed"),
+            ]
+        )
         self._open_for_receipts(overdue)
         self.search([("state", "=", "open")])._refresh()
         return True
@@ -148,12 +161,14 @@ class ArrearsCase(models.Model):
         for case in by_contract.values():
             receipts.filtered(lambda r, c=case.contract_id: r.contract_id == c).case_id = case
         for case in new_cases:
-            case.message_post(body=_(
-                "Case opened: %(count)s unpaid receipt(s), %(amount)s due since %(date)s.",
-                count=len(case.open_receipt_ids),
-                amount=case.currency_id.format(case.amount_due),
-                date=case.oldest_due_date,
-            ))
+            case.message_post(
+                body=_(
+                    "Case opened: %(count)s unpaid receipt(s), %(amount)s due since %(date)s.",
+                    count=len(case.open_receipt_ids),
+                    amount=case.currency_id.format(case.amount_due),
+                    date=case.oldest_due_date,
+                )
+            )
         return open_cases | new_cases
 
     def _refresh(self):

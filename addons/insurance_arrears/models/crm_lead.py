@@ -6,7 +6,9 @@ class CrmLead(models.Model):
     _inherit = "crm.lead"
 
     insurance_contract_ids = fields.One2many(
-        "insurance.contract", "opportunity_id", string="Contracts",
+        "insurance.contract",
+        "opportunity_id",
+        string="Contracts",
         groups="insurance_arrears.group_arrears_user",
     )
     insurance_contract_count = fields.Integer(
@@ -14,9 +16,11 @@ class CrmLead(models.Model):
     )
 
     def _compute_insurance_contract_count(self):
-        counts = dict(self.env["insurance.contract"]._read_group(
-            [("opportunity_id", "in", self.ids)], ["opportunity_id"], ["__count"]
-        ))
+        counts = dict(
+            self.env["insurance.contract"]._read_group(
+                [("opportunity_id", "in", self.ids)], ["opportunity_id"], ["__count"]
+            )
+        )
         for lead in self:
             lead.insurance_contract_count = counts.get(lead, 0)
 

@@ -36,58 +36,70 @@ class InsuranceContract(models.Model):
     _check_company_auto = True
 
     name = fields.Char(string="Contract Number", required=True, tracking=True, copy=False)
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, default=lambda self: self.env.company
-    )
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     currency_id = fields.Many2one(related="company_id.currency_id")
     partner_id = fields.Many2one(
-        "res.partner", string="Policyholder", required=True, index=True, tracking=True,
+        "res.partner",
+        string="Policyholder",
+        required=True,
+        index=True,
+        tracking=True,
         check_company=True,
     )
     insurer_id = fields.Many2one(
-        "res.partner", string="Insurer", required=True, index=True, tracking=True,
-        domain="[('is_insurer', '=', True)]", check_company=True,
-    )
-    introducer_id = fields.Many2one(
-        "res.partner", string="Introducer", index=True, tracking=True,
-        domain="[('is_introducer', '=', True)]", check_company=True,
-    )
-    product_line_id = fields.Many2one(
-        "insurance.product.line", string="Product Line", index=True, tracking=True,
+        "res.partner",
+        required=True,
+        index=True,
+        tracking=True,
+        domain="[('is_insurer', '=', True)]",
         check_company=True,
     )
-    opportunity_id = fields.Many2one("crm.lead", string="Opportunity", check_company=True)
-    user_id = fields.Many2one(
-        "res.users", string="Account Manager", default=lambda self: self.env.user, tracking=True
+    introducer_id = fields.Many2one(
+        "res.partner",
+        index=True,
+        tracking=True,
+        domain="[('is_introducer', '=', True)]",
+        check_company=True,
     )
+    product_line_id = fields.Many2one(
+        "insurance.product.line",
+        index=True,
+        tracking=True,
+        check_company=True,
+    )
+    opportunity_id = fields.Many2one("crm.lead", check_company=True)
+    user_id = fields.Many2one("res.users", string="Account Manager", default=lambda self: self.env.user, tracking=True)
 
     date_start = fields.Date(string="Start Date", required=True, tracking=True)
     date_anniversary = fields.Date(
         string="Anniversary",
-        compute="_compute_date_anniversary", store=True, readonly=False, required=True,
+        compute="_compute_date_anniversary",
+        store=True,
+        readonly=False,
+        required=True,
         precompute=True,
         help="Its day and month fix the start of each premium period.",
     )
     date_end = fields.Date(
-        string="End of Cover", tracking=True, copy=False,
+        string="End of Cover",
+        tracking=True,
+        copy=False,
         help="Last day covered. No receipt is issued for a period after it.",
     )
-    split = fields.Selection(
-        SPLIT_SELECTION, string="Split", required=True, default="annual", tracking=True
-    )
-    payment_method = fields.Selection(
-        PAYMENT_METHOD_SELECTION, required=True, default="transfer", tracking=True
-    )
+    split = fields.Selection(SPLIT_SELECTION, required=True, default="annual", tracking=True)
+    payment_method = fields.Selection(PAYMENT_METHOD_SELECTION, required=True, default="transfer", tracking=True)
 
     premium_net = fields.Monetary(string="Annual Net Premium", tracking=True)
     premium_tax = fields.Monetary(string="Annual Insurance Tax", tracking=True)
     premium_fee = fields.Monetary(string="Annual Policy Fees", tracking=True)
-    premium_total = fields.Monetary(
-        string="Annual Premium", compute="_compute_premium_total", store=True
-    )
+    premium_total = fields.Monetary(string="Annual Premium", compute="_compute_premium_total", store=True)
     commission_rate = fields.Float(
-        string="Commission (%)", digits=(5, 2), tracking=True,
-        compute="_compute_commission_rate", store=True, readonly=False,
+        string="Commission (%)",
+        digits=(5, 2),
+        tracking=True,
+        compute="_compute_commission_rate",
+        store=True,
+        readonly=False,
     )
 
     state = fields.Selection(
@@ -97,7 +109,11 @@ class InsuranceContract(models.Model):
             ("suspended", "Suspended"),
             ("terminated", "Terminated"),
         ],
-        default="draft", required=True, tracking=True, copy=False, index=True,
+        default="draft",
+        required=True,
+        tracking=True,
+        copy=False,
+        index=True,
     )
     date_suspended = fields.Date(string="Suspended On", copy=False, tracking=True)
     date_terminated = fields.Date(string="Terminated On", copy=False, tracking=True)
@@ -108,7 +124,8 @@ class InsuranceContract(models.Model):
             ("insurer", "Insurer's decision"),
             ("other", "Other"),
         ],
-        copy=False, tracking=True,
+        copy=False,
+        tracking=True,
     )
 
     receipt_ids = fields.One2many("insurance.premium.receipt", "contract_id", string="Receipts")
@@ -143,12 +160,14 @@ class InsuranceContract(models.Model):
                 contract.commission_rate = contract.insurer_id.insurer_commission_rate
 
     def _compute_counts(self):
-        receipts = dict(self.env["insurance.premium.receipt"]._read_group(
-            [("contract_id", "in", self.ids)], ["contract_id"], ["__count"]
-        ))
-        cases = dict(self.env["arrears.case"]._read_group(
-            [("contract_id", "in", self.ids)], ["contract_id"], ["__count"]
-        ))
+        receipts = dict(
+            self.env["insurance.premium.receipt"]._read_group(
+                [("contract_id", "in", self.ids)], ["contract_id"], ["__count"]
+            )
+        )
+        cases = dict(
+            self.env["arrears.case"]._read_group([("contract_id", "in", self.ids)], ["contract_id"], ["__count"])
+        )
         for contract in self:
             contract.receipt_count = receipts.get(contract, 0)
             contract.case_count = cases.get(contract, 0)
@@ -169,62 +188,76 @@ class InsuranceContract(models.Model):
         for vals in vals_list:
             # The database would refuse these too, but with a message no user can act on.
             if not vals.get("insurer_id"):
-                raise ValidationError(_(
-                    "Contract %(number)s has no insurer: every contract is placed with an insurer.",
-                    number=vals.get("name") or _("(new)"),
-                ))
+                raise ValidationError(
+                    _(
+                        "Contract %(number)s has no insurer: every contract is placed with an insurer.",
+                        number=vals.get("name") or _("(new)"),
+                    )
+                )
             for field in ("premium_net", "premium_tax", "premium_fee"):
                 if (vals.get(field) or 0) < 0:
-                    raise ValidationError(_(
-                        "Contract %(number)s: premium amounts cannot be negative.",
-                        number=vals.get("name") or _("(new)"),
-                    ))
+                    raise ValidationError(
+                        _(
+                            "Contract %(number)s: premium amounts cannot be negative.",
+                            number=vals.get("name") or _("(new)"),
+                        )
+                    )
         return super().create(vals_list)
 
     @api.constrains("premium_net", "premium_tax", "premium_fee", "commission_rate")
     def _check_amounts(self):
         for contract in self:
             if min(contract.premium_net, contract.premium_tax, contract.premium_fee) < 0:
-                raise ValidationError(_(
-                    "Contract %(number)s: premium amounts cannot be negative.", number=contract.name
-                ))
+                raise ValidationError(
+                    _("Contract %(number)s: premium amounts cannot be negative.", number=contract.name)
+                )
             if not 0 <= contract.commission_rate <= 100:
-                raise ValidationError(_(
-                    "Contract %(number)s: the commission rate must be between 0 and 100%%.",
-                    number=contract.name,
-                ))
+                raise ValidationError(
+                    _(
+                        "Contract %(number)s: the commission rate must be between 0 and 100%%.",
+                        number=contract.name,
+                    )
+                )
 
     @api.constrains("date_start", "date_end")
     def _check_dates(self):
         for contract in self:
             if contract.date_end and contract.date_end < contract.date_start:
-                raise ValidationError(_(
-                    "Contract %(number)s: the cover cannot end before it starts.", number=contract.name
-                ))
+                raise ValidationError(
+                    _("Contract %(number)s: the cover cannot end before it starts.", number=contract.name)
+                )
 
     @api.constrains("insurer_id")
     def _check_insurer(self):
         for contract in self:
             if not contract.insurer_id.is_insurer:
-                raise ValidationError(_(
-                    "%(partner)s is not flagged as an insurer: tick 'Insurer' on its form first.",
-                    partner=contract.insurer_id.display_name,
-                ))
+                raise ValidationError(
+                    _(
+                        "%(partner)s is not flagged as an insurer: tick 'Insurer' on its form first.",
+                        partner=contract.insurer_id.display_name,
+                    )
+                )
 
     # -------------------------------------------------------------------------
     # Life cycle
     # -------------------------------------------------------------------------
 
     def action_activate(self):
-        self.filtered(lambda c: c.state in ("draft", "suspended")).write({
-            "state": "active", "date_suspended": False,
-        })
+        self.filtered(lambda c: c.state in ("draft", "suspended")).write(
+            {
+                "state": "active",
+                "date_suspended": False,
+            }
+        )
 
     def action_suspend(self, date=None):
         """Suspend the cover (the premiums keep running, the cover does not)."""
-        self.filtered(lambda c: c.state == "active").write({
-            "state": "suspended", "date_suspended": date or fields.Date.context_today(self),
-        })
+        self.filtered(lambda c: c.state == "active").write(
+            {
+                "state": "suspended",
+                "date_suspended": date or fields.Date.context_today(self),
+            }
+        )
 
     def action_reinstate(self):
         """Cover back in force after the arrears were paid."""
@@ -241,12 +274,14 @@ class InsuranceContract(models.Model):
         """
         date = date or fields.Date.context_today(self)
         contracts = self.filtered(lambda c: c.state != "terminated")
-        contracts.write({
-            "state": "terminated",
-            "date_terminated": date,
-            "date_end": date,
-            "termination_reason": reason,
-        })
+        contracts.write(
+            {
+                "state": "terminated",
+                "date_terminated": date,
+                "date_end": date,
+                "termination_reason": reason,
+            }
+        )
         later = contracts.receipt_ids.filtered(
             lambda r: r.period_start > date and r.state == "open" and not r.amount_paid
         )
@@ -267,13 +302,14 @@ class InsuranceContract(models.Model):
         """
         domain = [
             ("state", "in", ("active", "suspended", "terminated")),
-            "|", ("date_end", "=", False),
+            "|",
+            ("date_end", "=", False),
             ("date_end", ">=", fields.Date.context_today(self) - timedelta(days=366)),
         ]
         contracts = self.search(domain)
         cron = self.env["ir.cron"]
         for start in range(0, len(contracts), RECEIPT_CRON_BATCH):
-            chunk = contracts[start:start + RECEIPT_CRON_BATCH]
+            chunk = contracts[start : start + RECEIPT_CRON_BATCH]
             chunk._generate_receipts()
             # Outside a cron (tests, a button) the caller owns the transaction.
             if self.env.context.get("ir_cron_progress_id") and not cron._commit_progress(
@@ -293,9 +329,11 @@ class InsuranceContract(models.Model):
         if not contracts:
             return self.env["insurance.premium.receipt"]
         today = fields.Date.context_today(self)
-        last_end = dict(self.env["insurance.premium.receipt"]._read_group(
-            [("contract_id", "in", contracts.ids)], ["contract_id"], ["period_end:max"]
-        ))
+        last_end = dict(
+            self.env["insurance.premium.receipt"]._read_group(
+                [("contract_id", "in", contracts.ids)], ["contract_id"], ["period_end:max"]
+            )
+        )
         vals_list = []
         for contract in contracts:
             horizon = until or today + timedelta(days=contract.company_id.insurance_receipt_horizon_days)
@@ -322,19 +360,24 @@ class InsuranceContract(models.Model):
         ):
             amounts = schedule.period_amounts(parts, self.split, period.fraction)
             shares = schedule.collection_split(
-                amounts["amount_net"], amounts["amount_tax"], amounts["amount_fee"],
-                self.commission_rate, collects_for_insurer=collects,
+                amounts["amount_net"],
+                amounts["amount_tax"],
+                amounts["amount_fee"],
+                self.commission_rate,
+                collects_for_insurer=collects,
             )
-            vals_list.append({
-                "contract_id": self.id,
-                "period_start": period.start,
-                "period_end": period.end,
-                "date_due": period.start,
-                "prorata": float(period.fraction),
-                "collects_for_insurer": collects,
-                "commission_amount": float(shares["commission"]),
-                **{field: float(amount) for field, amount in amounts.items()},
-            })
+            vals_list.append(
+                {
+                    "contract_id": self.id,
+                    "period_start": period.start,
+                    "period_end": period.end,
+                    "date_due": period.start,
+                    "prorata": float(period.fraction),
+                    "collects_for_insurer": collects,
+                    "commission_amount": float(shares["commission"]),
+                    **{field: float(amount) for field, amount in amounts.items()},
+                }
+            )
         return vals_list
 
     # -------------------------------------------------------------------------

@@ -10,19 +10,24 @@ class InsuranceInsurerStatement(models.Model):
     _check_company_auto = True
 
     name = fields.Char(required=True, copy=False, readonly=True, default="/")
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, default=lambda self: self.env.company
-    )
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     currency_id = fields.Many2one(related="company_id.currency_id")
     insurer_id = fields.Many2one(
-        "res.partner", required=True, index=True, domain="[('is_insurer', '=', True)]",
-        check_company=True, tracking=True,
+        "res.partner",
+        required=True,
+        index=True,
+        domain="[('is_insurer', '=', True)]",
+        check_company=True,
+        tracking=True,
     )
     date_from = fields.Date(string="From", required=True)
     date_to = fields.Date(string="To", required=True)
     state = fields.Selection(
         [("draft", "Draft"), ("confirmed", "Confirmed"), ("paid", "Paid")],
-        default="draft", required=True, tracking=True, copy=False,
+        default="draft",
+        required=True,
+        tracking=True,
+        copy=False,
     )
     receipt_ids = fields.One2many("insurance.premium.receipt", "statement_id", string="Receipts")
     receipt_count = fields.Integer(compute="_compute_totals", store=True)
@@ -30,7 +35,9 @@ class InsuranceInsurerStatement(models.Model):
     amount_commission = fields.Monetary(string="Commission", compute="_compute_totals", store=True)
     amount_due = fields.Monetary(string="Net Due to Insurer", compute="_compute_totals", store=True)
     journal_id = fields.Many2one(
-        "account.journal", string="Payment Journal", check_company=True,
+        "account.journal",
+        string="Payment Journal",
+        check_company=True,
         domain="[('type', '=', 'bank')]",
     )
     payment_id = fields.Many2one("account.payment", readonly=True, copy=False)
@@ -91,26 +98,34 @@ class InsuranceInsurerStatement(models.Model):
             if not statement.journal_id:
                 raise UserError(_("Choose the bank journal paying statement %s.", statement.name))
             account = statement.company_id.insurance_insurer_account_id
-            payment = self.env["account.payment"].with_context(force_payment_move=True).create({
-                "payment_type": "outbound",
-                "partner_type": "supplier",
-                "partner_id": statement.insurer_id.id,
-                "amount": statement.amount_due,
-                "date": fields.Date.context_today(self),
-                "journal_id": statement.journal_id.id,
-                "destination_account_id": account.id,
-                "memo": statement.name,
-                "company_id": statement.company_id.id,
-            })
+            payment = (
+                self.env["account.payment"]
+                .with_context(force_payment_move=True)
+                .create(
+                    {
+                        "payment_type": "outbound",
+                        "partner_type": "supplier",
+                        "partner_id": statement.insurer_id.id,
+                        "amount": statement.amount_due,
+                        "date": fields.Date.context_today(self),
+                        "journal_id": statement.journal_id.id,
+                        "destination_account_id": account.id,
+                        "memo": statement.name,
+                        "company_id": statement.company_id.id,
+                    }
+                )
+            )
             payment.action_post()
-            counterpart = payment.move_id.line_ids.filtered(lambda line: line.account_id == account)
+            counterpart = payment.move_id.line_ids.filtered_domain([("account_id", "=", account.id)])
             (statement.receipt_ids._insurer_lines() + counterpart).reconcile()
             statement.write({"payment_id": payment.id, "state": "paid"})
-            statement.message_post(body=_(
-                "Paid %(amount)s to %(insurer)s.",
-                amount=statement.currency_id.format(statement.amount_due),
-                insurer=statement.insurer_id.name,
-            ))
+            statement.message_post(
+                body=_(
+                    "Paid %(amount)s to %(insurer)s.",
+                    amount=statement.currency_id.format(statement.amount_due),
+                    insurer=statement.insurer_id.name,
+                )
+            )
         return True
 
     def action_print(self):

@@ -17,7 +17,11 @@ class InsurancePremiumReceipt(models.Model):
     _check_company_auto = True
 
     name = fields.Char(
-        string="Receipt Number", required=True, copy=False, readonly=True, index="trigram",
+        string="Receipt Number",
+        required=True,
+        copy=False,
+        readonly=True,
+        index="trigram",
         default="/",
     )
     contract_id = fields.Many2one(
@@ -25,9 +29,7 @@ class InsurancePremiumReceipt(models.Model):
     )
     company_id = fields.Many2one(related="contract_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
-    partner_id = fields.Many2one(
-        related="contract_id.partner_id", string="Policyholder", store=True, index=True
-    )
+    partner_id = fields.Many2one(related="contract_id.partner_id", string="Policyholder", store=True, index=True)
     insurer_id = fields.Many2one(related="contract_id.insurer_id", store=True, index=True)
     introducer_id = fields.Many2one(related="contract_id.introducer_id", store=True, index=True)
     product_line_id = fields.Many2one(related="contract_id.product_line_id", store=True, index=True)
@@ -37,7 +39,9 @@ class InsurancePremiumReceipt(models.Model):
     period_end = fields.Date(required=True)
     date_due = fields.Date(string="Due Date", required=True, index=True)
     prorata = fields.Float(
-        string="Share of Period", digits=(12, 6), default=1.0,
+        string="Share of Period",
+        digits=(12, 6),
+        default=1.0,
         help="Share of the full period covered (1 for a full period).",
     )
     amount_net = fields.Monetary(string="Net Premium")
@@ -46,7 +50,9 @@ class InsurancePremiumReceipt(models.Model):
     amount_total = fields.Monetary(string="Total", compute="_compute_amounts", store=True)
     commission_amount = fields.Monetary(string="Commission")
     insurer_amount = fields.Monetary(
-        string="Due to Insurer", compute="_compute_amounts", store=True,
+        string="Due to Insurer",
+        compute="_compute_amounts",
+        store=True,
         help="Premium collected for the insurer, less the broker's commission.",
     )
     collects_for_insurer = fields.Boolean(
@@ -56,9 +62,7 @@ class InsurancePremiumReceipt(models.Model):
     )
 
     move_id = fields.Many2one("account.move", string="Invoice", copy=False, readonly=True, index=True)
-    amount_residual = fields.Monetary(
-        string="Amount Due", related="move_id.amount_residual", store=True
-    )
+    amount_residual = fields.Monetary(string="Amount Due", related="move_id.amount_residual", store=True)
     payment_state = fields.Selection(related="move_id.payment_state", store=True)
     amount_paid = fields.Monetary(compute="_compute_amount_paid")
     state = fields.Selection(
@@ -68,16 +72,25 @@ class InsurancePremiumReceipt(models.Model):
             ("paid", "Paid"),
             ("cancel", "Cancelled"),
         ],
-        compute="_compute_state", store=True, index=True, tracking=True,
+        compute="_compute_state",
+        store=True,
+        index=True,
+        tracking=True,
     )
     cancelled = fields.Boolean(copy=False, readonly=True)
     notice_date = fields.Date(
-        string="Notice Sent On", copy=False, readonly=True,
+        string="Notice Sent On",
+        copy=False,
+        readonly=True,
         help="Date the premium notice went out; for SEPA debits it is the debtor's pre-notification.",
     )
     statement_id = fields.Many2one(
-        "insurance.insurer.statement", string="Insurer Statement", copy=False, readonly=True,
-        index=True, check_company=True,
+        "insurance.insurer.statement",
+        string="Insurer Statement",
+        copy=False,
+        readonly=True,
+        index=True,
+        check_company=True,
     )
     case_id = fields.Many2one("arrears.case", string="Arrears Case", copy=False, index=True)
 
@@ -117,21 +130,26 @@ class InsurancePremiumReceipt(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        contracts = self.env["insurance.contract"].browse({v.get("contract_id") for v in vals_list})
         for vals in vals_list:
-            contract = contracts.filtered(lambda c, cid=vals.get("contract_id"): c.id == cid)
+            contract = self.env["insurance.contract"].browse(vals.get("contract_id"))
             end = contract.date_end
             if contract.state == "terminated" and end and fields.Date.to_date(vals["period_start"]) > end:
-                raise ValidationError(_(
-                    "Contract %(number)s was terminated on %(date)s: no receipt can be issued "
-                    "for a period starting on %(start)s.",
-                    number=contract.name, date=end, start=vals["period_start"],
-                ))
+                raise ValidationError(
+                    _(
+                        "Contract %(number)s was terminated on %(date)s: no receipt can be issued "
+                        "for a period starting on %(start)s.",
+                        number=contract.name,
+                        date=end,
+                        start=vals["period_start"],
+                    )
+                )
             if contract.state == "draft":
-                raise ValidationError(_(
-                    "Contract %(number)s is still a draft: activate it before issuing receipts.",
-                    number=contract.name,
-                ))
+                raise ValidationError(
+                    _(
+                        "Contract %(number)s is still a draft: activate it before issuing receipts.",
+                        number=contract.name,
+                    )
+                )
         sequence = self.env["ir.sequence"]
         for vals in vals_list:
             if vals.get("name", "/") == "/":
@@ -142,9 +160,7 @@ class InsurancePremiumReceipt(models.Model):
     def _check_period(self):
         for receipt in self:
             if receipt.period_end < receipt.period_start:
-                raise ValidationError(_(
-                    "Receipt %(name)s: the period ends before it starts.", name=receipt.name
-                ))
+                raise ValidationError(_("Receipt %(name)s: the period ends before it starts.", name=receipt.name))
 
     # -------------------------------------------------------------------------
     # Accounting
@@ -167,25 +183,32 @@ class InsurancePremiumReceipt(models.Model):
         lines = []
         if self.collects_for_insurer:
             partner = self.partner_id
-            lines.append({
-                "name": _("Premium %(contract)s, %(period)s - %(insurer)s share",
-                          contract=contract.name, period=period, insurer=self.insurer_id.name),
-                "account_id": company.insurance_insurer_account_id.id,
-                "quantity": 1,
-                "price_unit": self.insurer_amount,
-                "tax_ids": [Command.clear()],
-            })
+            lines.append(
+                {
+                    "name": _(
+                        "Premium %(contract)s, %(period)s - %(insurer)s share",
+                        contract=contract.name,
+                        period=period,
+                        insurer=self.insurer_id.name,
+                    ),
+                    "account_id": company.insurance_insurer_account_id.id,
+                    "quantity": 1,
+                    "price_unit": self.insurer_amount,
+                    "tax_ids": [Command.clear()],
+                }
+            )
         else:
             partner = self.insurer_id
         if self.commission_amount:
-            lines.append({
-                "name": _("Brokerage commission %(contract)s, %(period)s",
-                          contract=contract.name, period=period),
-                "account_id": company.insurance_commission_account_id.id,
-                "quantity": 1,
-                "price_unit": self.commission_amount,
-                "tax_ids": [Command.clear()],
-            })
+            lines.append(
+                {
+                    "name": _("Brokerage commission %(contract)s, %(period)s", contract=contract.name, period=period),
+                    "account_id": company.insurance_commission_account_id.id,
+                    "quantity": 1,
+                    "price_unit": self.commission_amount,
+                    "tax_ids": [Command.clear()],
+                }
+            )
         today = fields.Date.context_today(self)
         return {
             "move_type": "out_invoice",
@@ -207,9 +230,9 @@ class InsurancePremiumReceipt(models.Model):
         with_amount = receipts.filtered(lambda r: r.amount_total or r.commission_amount)
         moves = self.env["account.move"]
         for start in range(0, len(with_amount), MOVE_CHUNK):
-            chunk = with_amount[start:start + MOVE_CHUNK]
+            chunk = with_amount[start : start + MOVE_CHUNK]
             chunk_moves = self.env["account.move"].create([r._prepare_move_vals() for r in chunk])
-            for receipt, move in zip(chunk, chunk_moves):
+            for receipt, move in zip(chunk, chunk_moves, strict=True):
                 receipt.move_id = move
             chunk_moves.action_post()
             moves |= chunk_moves
@@ -264,13 +287,11 @@ class InsurancePremiumReceipt(models.Model):
         payments = self.env["account.payment"].with_context(force_payment_move=True).create(payment_vals)
         payments.action_post()
         plan = []
-        for payment, group in zip(payments, by_partner.values()):
+        for payment, group in zip(payments, by_partner.values(), strict=True):
             receivable = group.move_id.line_ids.filtered(
                 lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
             )
-            counterpart = payment.move_id.line_ids.filtered(
-                lambda line: line.account_id == receivable.account_id[:1]
-            )
+            counterpart = payment.move_id.line_ids.filtered_domain([("account_id", "in", receivable.account_id.ids)])
             plan.append(receivable + counterpart)
         self.env["account.move.line"]._reconcile_plan(plan)
         return payments
@@ -280,9 +301,7 @@ class InsurancePremiumReceipt(models.Model):
     # -------------------------------------------------------------------------
 
     def _action_open(self, domain=None):
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "insurance_arrears.action_insurance_premium_receipt"
-        )
+        action = self.env["ir.actions.act_window"]._for_xml_id("insurance_arrears.action_insurance_premium_receipt")
         if len(self) == 1 and not domain:
             action.update({"view_mode": "form", "res_id": self.id, "views": [(False, "form")]})
         else:
@@ -296,9 +315,7 @@ class InsurancePremiumReceipt(models.Model):
 
     def action_cancel(self):
         if any(r.amount_paid for r in self):
-            raise UserError(_(
-                "A receipt with a payment cannot be cancelled: unreconcile the payment first."
-            ))
+            raise UserError(_("A receipt with a payment cannot be cancelled: unreconcile the payment first."))
         self._cancel()
 
     def action_view_invoice(self):

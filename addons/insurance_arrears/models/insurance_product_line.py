@@ -17,7 +17,9 @@ class InsuranceProductLine(models.Model):
     )
     active = fields.Boolean(default=True)
     company_id = fields.Many2one(
-        "res.company", default=lambda self: self.env.company, index=True,
+        "res.company",
+        default=lambda self: self.env.company,
+        index=True,
         help="Leave empty to share the product line between companies.",
     )
 

@@ -40,8 +40,7 @@ class ResCompany(models.Model):
     insurance_legal_mentions = fields.Text(
         string="Broker Legal Mentions",
         translate=True,
-        help="Legal mentions printed on notices and letters (status, guarantee, "
-        "mediator, complaint address).",
+        help="Legal mentions printed on notices and letters (status, guarantee, mediator, complaint address).",
     )
 
     def _insurance_ensure_accounting(self):
@@ -53,11 +52,12 @@ class ResCompany(models.Model):
         for company in self:
             if not company.chart_template and not company.insurance_receipt_journal_id:
                 # Without a chart there is no receivable account to invoice on.
-                raise UserError(_(
-                    "Company %(company)s has no chart of accounts: install one before "
-                    "issuing premium receipts.",
-                    company=company.name,
-                ))
+                raise UserError(
+                    _(
+                        "Company %(company)s has no chart of accounts: install one before issuing premium receipts.",
+                        company=company.name,
+                    )
+                )
             vals = {}
             Account = self.env["account.account"].with_company(company)
             for field, (code, name, account_type) in (
@@ -66,30 +66,40 @@ class ResCompany(models.Model):
             ):
                 if company[field]:
                     continue
-                account = Account.search([
-                    *Account._check_company_domain(company),
-                    ("code", "=", code),
-                ], limit=1)
+                account = Account.search(
+                    [
+                        *Account._check_company_domain(company),
+                        ("code", "=", code),
+                    ],
+                    limit=1,
+                )
                 if not account:
-                    account = Account.create({
-                        "code": code,
-                        "name": name,
-                        "account_type": account_type,
-                        "reconcile": account_type == "liability_current",
-                        "company_ids": [(6, 0, company.ids)],
-                    })
+                    account = Account.create(
+                        {
+                            "code": code,
+                            "name": name,
+                            "account_type": account_type,
+                            "reconcile": account_type == "liability_current",
+                            "company_ids": [(6, 0, company.ids)],
+                        }
+                    )
                 vals[field] = account.id
             if not company.insurance_receipt_journal_id:
                 Journal = self.env["account.journal"].with_company(company)
-                journal = Journal.search([
-                    *Journal._check_company_domain(company),
-                    ("code", "=", "QUIT"),
-                ], limit=1) or Journal.create({
-                    "name": _("Premium Receipts"),
-                    "code": "QUIT",
-                    "type": "sale",
-                    "company_id": company.id,
-                })
+                journal = Journal.search(
+                    [
+                        *Journal._check_company_domain(company),
+                        ("code", "=", "QUIT"),
+                    ],
+                    limit=1,
+                ) or Journal.create(
+                    {
+                        "name": _("Premium Receipts"),
+                        "code": "QUIT",
+                        "type": "sale",
+                        "company_id": company.id,
+                    }
+                )
                 vals["insurance_receipt_journal_id"] = journal.id
             if vals:
                 company.write(vals)

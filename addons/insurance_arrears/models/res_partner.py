@@ -22,7 +22,9 @@ class ResPartner(models.Model):
         help="Commission rate proposed on new contracts with this insurer.",
     )
     insurance_contract_ids = fields.One2many(
-        "insurance.contract", "partner_id", string="Insurance Contracts",
+        "insurance.contract",
+        "partner_id",
+        string="Insurance Contracts",
         groups="insurance_arrears.group_arrears_user",
     )
     # Figures for the smart buttons; only arrears users may read what they count.
@@ -50,11 +52,13 @@ class ResPartner(models.Model):
 
     def _compute_insurance_figures(self):
         partners = self.filtered("id")
-        (self - partners).update({
-            "insurance_contract_count": 0,
-            "insurance_receipt_count": 0,
-            "insurance_arrears_amount": 0.0,
-        })
+        (self - partners).update(
+            {
+                "insurance_contract_count": 0,
+                "insurance_receipt_count": 0,
+                "insurance_arrears_amount": 0.0,
+            }
+        )
         by_role = {}
         for partner in partners:
             by_role.setdefault(partner._insurance_role_field(), self.browse())
@@ -63,9 +67,9 @@ class ResPartner(models.Model):
             domain = [(field, "in", group.ids)]
             contracts = dict(self.env["insurance.contract"]._read_group(domain, [field], ["__count"]))
             receipts = dict(self.env["insurance.premium.receipt"]._read_group(domain, [field], ["__count"]))
-            arrears = dict(self.env["arrears.case"]._read_group(
-                domain + [("state", "=", "open")], [field], ["amount_due:sum"]
-            ))
+            arrears = dict(
+                self.env["arrears.case"]._read_group([*domain, ("state", "=", "open")], [field], ["amount_due:sum"])
+            )
             for partner in group:
                 partner.insurance_contract_count = contracts.get(partner, 0)
                 partner.insurance_receipt_count = receipts.get(partner, 0)

@@ -24,23 +24,27 @@ class InsuranceArrearsCommon(AccountTestInvoicingCommon):
         cls.insurer_direct = cls._create_insurer("Assureur Direct", rate=10.0, collects=False)
         cls.introducer = cls.env["res.partner"].create({"name": "Apporteur Martin", "is_introducer": True})
         cls.product_line = cls.env["insurance.product.line"].create({"name": "Auto", "code": "AUTO"})
-        cls.policyholder = cls.env["res.partner"].create({
-            "name": "Jeanne Dupont",
-            "email": "jeanne.dupont@example.com",
-            "street": "12 rue de la Paix",
-            "zip": "75002",
-            "city": "Paris",
-        })
+        cls.policyholder = cls.env["res.partner"].create(
+            {
+                "name": "Jeanne Dupont",
+                "email": "jeanne.dupont@example.com",
+                "street": "12 rue de la Paix",
+                "zip": "75002",
+                "city": "Paris",
+            }
+        )
 
     @classmethod
     def _create_insurer(cls, name, rate=15.0, collects=True):
-        return cls.env["res.partner"].create({
-            "name": name,
-            "is_company": True,
-            "is_insurer": True,
-            "insurer_commission_rate": rate,
-            "insurer_collection_mandate": collects,
-        })
+        return cls.env["res.partner"].create(
+            {
+                "name": name,
+                "is_company": True,
+                "is_insurer": True,
+                "insurer_commission_rate": rate,
+                "insurer_collection_mandate": collects,
+            }
+        )
 
     @classmethod
     def _create_contract(cls, **values):
@@ -63,7 +67,4 @@ class InsuranceArrearsCommon(AccountTestInvoicingCommon):
 
     def _lines_by_account(self, move):
         """{account: (debit, credit, partner)} of a move, as an accountant reads it."""
-        return {
-            line.account_id: (line.debit, line.credit, line.partner_id)
-            for line in move.line_ids
-        }
+        return {line.account_id: (line.debit, line.credit, line.partner_id) for line in move.line_ids}

@@ -7,7 +7,6 @@ from .common import InsuranceArrearsCommon
 
 @tagged("post_install", "-at_install")
 class TestBrokerAccounting(InsuranceArrearsCommon):
-
     def test_collection_mandate_entries_for_each_split(self):
         # split: (net, tax, fee) of one period for 1000 / 90 / 10 a year, commission 15%
         expected = {

@@ -9,7 +9,6 @@ from .common import InsuranceArrearsCommon
 
 @tagged("post_install", "-at_install")
 class TestArrearsCase(InsuranceArrearsCommon):
-
     def setUp(self):
         super().setUp()
         self.contract = self._create_contract(split="quarterly")
@@ -53,16 +52,25 @@ class TestArrearsCase(InsuranceArrearsCommon):
     def test_partial_payment_leaves_the_rest_due(self):
         self.env["arrears.case"]._cron_sync()
         case = self.contract.case_ids
-        payment = self.env["account.payment"].with_context(force_payment_move=True).create({
-            "payment_type": "inbound",
-            "partner_type": "customer",
-            "partner_id": self.policyholder.id,
-            "amount": 100.0,
-            "journal_id": self.bank_journal.id,
-        })
+        payment = (
+            self.env["account.payment"]
+            .with_context(force_payment_move=True)
+            .create(
+                {
+                    "payment_type": "inbound",
+                    "partner_type": "customer",
+                    "partner_id": self.policyholder.id,
+                    "amount": 100.0,
+                    "journal_id": self.bank_journal.id,
+                }
+            )
+        )
         payment.action_post()
-        receivable = self.receipts[0].move_id.line_ids.filtered(lambda line: line.account_id == self.receivable_account)
-        (receivable + payment.move_id.line_ids.filtered(lambda line: line.account_id == self.receivable_account)).reconcile()
+        on_receivable = [("account_id", "=", self.receivable_account.id)]
+        (
+            self.receipts[0].move_id.line_ids.filtered_domain(on_receivable)
+            + payment.move_id.line_ids.filtered_domain(on_receivable)
+        ).reconcile()
         self.assertEqual(case.state, "open")
         self.assertEqual(case.amount_due, 175.0)
 

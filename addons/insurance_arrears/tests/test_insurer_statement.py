@@ -8,7 +8,6 @@ from .common import InsuranceArrearsCommon
 
 @tagged("post_install", "-at_install")
 class TestInsurerStatement(InsuranceArrearsCommon):
-
     def _collected_receipts(self):
         contract = self._create_contract(split="quarterly")
         receipts = contract._generate_receipts(until=date(2026, 12, 31)).sorted("period_start")
@@ -17,12 +16,14 @@ class TestInsurerStatement(InsuranceArrearsCommon):
 
     def test_statement_takes_collected_receipts_and_pays_the_net(self):
         receipts = self._collected_receipts()
-        statement = self.env["insurance.insurer.statement"].create({
-            "insurer_id": self.insurer.id,
-            "date_from": "2026-01-01",
-            "date_to": "2026-06-30",
-            "journal_id": self.bank_journal.id,
-        })
+        statement = self.env["insurance.insurer.statement"].create(
+            {
+                "insurer_id": self.insurer.id,
+                "date_from": "2026-01-01",
+                "date_to": "2026-06-30",
+                "journal_id": self.bank_journal.id,
+            }
+        )
         statement.action_compute()
         self.assertEqual(statement.receipt_ids, receipts[:2])
         self.assertEqual(statement.amount_premium, 550.0)
@@ -39,24 +40,36 @@ class TestInsurerStatement(InsuranceArrearsCommon):
         pay_line = payment.move_id.line_ids.filtered(lambda line: line.account_id == self.insurer_account)
         self.assertEqual((pay_line.debit, pay_line.partner_id), (475.0, self.insurer))
         balance = sum(
-            self.env["account.move.line"].search([
-                ("account_id", "=", self.insurer_account.id),
-                ("parent_state", "=", "posted"),
-                ("move_id", "in", (statement.receipt_ids.move_id | payment.move_id).ids),
-            ]).mapped("balance")
+            self.env["account.move.line"]
+            .search(
+                [
+                    ("account_id", "=", self.insurer_account.id),
+                    ("parent_state", "=", "posted"),
+                    ("move_id", "in", (statement.receipt_ids.move_id | payment.move_id).ids),
+                ]
+            )
+            .mapped("balance")
         )
         self.assertAlmostEqual(balance, 0.0)
 
     def test_unpaid_and_already_stated_receipts_are_left_out(self):
         receipts = self._collected_receipts()
-        first = self.env["insurance.insurer.statement"].create({
-            "insurer_id": self.insurer.id, "date_from": "2026-01-01", "date_to": "2026-12-31",
-        })
+        first = self.env["insurance.insurer.statement"].create(
+            {
+                "insurer_id": self.insurer.id,
+                "date_from": "2026-01-01",
+                "date_to": "2026-12-31",
+            }
+        )
         first.action_compute()
         self.assertEqual(first.receipt_ids, receipts[:2], "unpaid receipts are not collected yet")
-        second = self.env["insurance.insurer.statement"].create({
-            "insurer_id": self.insurer.id, "date_from": "2026-01-01", "date_to": "2026-12-31",
-        })
+        second = self.env["insurance.insurer.statement"].create(
+            {
+                "insurer_id": self.insurer.id,
+                "date_from": "2026-01-01",
+                "date_to": "2026-12-31",
+            }
+        )
         second.action_compute()
         self.assertFalse(second.receipt_ids)
         with self.assertRaisesRegex(UserError, "no collected receipt"):
@@ -64,10 +77,14 @@ class TestInsurerStatement(InsuranceArrearsCommon):
 
     def test_statement_cannot_be_paid_before_confirmation(self):
         self._collected_receipts()
-        statement = self.env["insurance.insurer.statement"].create({
-            "insurer_id": self.insurer.id, "date_from": "2026-01-01", "date_to": "2026-12-31",
-            "journal_id": self.bank_journal.id,
-        })
+        statement = self.env["insurance.insurer.statement"].create(
+            {
+                "insurer_id": self.insurer.id,
+                "date_from": "2026-01-01",
+                "date_to": "2026-12-31",
+                "journal_id": self.bank_journal.id,
+            }
+        )
         statement.action_compute()
         with self.assertRaisesRegex(UserError, "Confirm statement"):
             statement.action_pay()

@@ -7,16 +7,17 @@ from .common import InsuranceArrearsCommon
 
 @tagged("post_install", "-at_install")
 class TestPremiumNotice(InsuranceArrearsCommon):
-
     def setUp(self):
         super().setUp()
         self.contract = self._create_contract(name="AUTO-2026-042", split="quarterly")
         self.receipt = self.contract._generate_receipts(until=date(2026, 1, 1))
 
     def test_printed_notice_shows_who_asks_for_what(self):
-        html = self.env["ir.actions.report"]._render_qweb_html(
-            "insurance_arrears.report_premium_notice", self.receipt.ids
-        )[0].decode()
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("insurance_arrears.report_premium_notice", self.receipt.ids)[0]
+            .decode()
+        )
         for fact in (
             self.company.name,  # who writes
             "ORIAS",
@@ -35,9 +36,11 @@ class TestPremiumNotice(InsuranceArrearsCommon):
 
     def test_direct_debit_notice_is_a_pre_notification(self):
         self.contract.payment_method = "sepa_dd"
-        html = self.env["ir.actions.report"]._render_qweb_html(
-            "insurance_arrears.report_premium_notice", self.receipt.ids
-        )[0].decode()
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("insurance_arrears.report_premium_notice", self.receipt.ids)[0]
+            .decode()
+        )
         self.assertIn("pre-notification of a SEPA direct debit", html)
 
     def test_notice_email_is_sent_with_its_facts_and_marks_the_receipt(self):

@@ -12,7 +12,6 @@ from .common import InsuranceArrearsCommon
 
 @tagged("post_install", "-at_install")
 class TestReceiptGeneration(InsuranceArrearsCommon):
-
     def test_each_split_issues_one_receipt_per_period(self):
         expected = {"annual": 1, "semiannual": 2, "quarterly": 4, "monthly": 12}
         for split, count in expected.items():
@@ -50,9 +49,7 @@ class TestReceiptGeneration(InsuranceArrearsCommon):
 
     def test_contract_starting_mid_period_pays_pro_rata(self):
         # Anniversary 1 January, cover from 15 February: 45 of the quarter's 90 days.
-        contract = self._create_contract(
-            split="quarterly", date_start="2026-02-15", date_anniversary="2026-01-01"
-        )
+        contract = self._create_contract(split="quarterly", date_start="2026-02-15", date_anniversary="2026-01-01")
         first = contract._generate_receipts(until=date(2026, 3, 31))
         self.assertEqual(len(first), 1)
         self.assertEqual((first.period_start, first.period_end), (date(2026, 2, 15), date(2026, 3, 31)))
@@ -75,12 +72,14 @@ class TestReceiptGeneration(InsuranceArrearsCommon):
         contract = self._create_contract(split="annual")
         contract._generate_receipts(until=date(2026, 1, 1))
         with mute_logger("odoo.sql_db"), self.assertRaises(UniqueViolation), self.cr.savepoint():
-            self.env["insurance.premium.receipt"].create({
-                "contract_id": contract.id,
-                "period_start": "2026-01-01",
-                "period_end": "2026-12-31",
-                "date_due": "2026-01-01",
-            })
+            self.env["insurance.premium.receipt"].create(
+                {
+                    "contract_id": contract.id,
+                    "period_start": "2026-01-01",
+                    "period_end": "2026-12-31",
+                    "date_due": "2026-01-01",
+                }
+            )
 
     def test_no_receipt_after_termination(self):
         contract = self._create_contract(split="quarterly")
@@ -106,12 +105,14 @@ class TestReceiptGeneration(InsuranceArrearsCommon):
         contract = self._create_contract(split="annual")
         contract.action_terminate(date=date(2026, 6, 30))
         with self.assertRaisesRegex(ValidationError, "was terminated on"):
-            self.env["insurance.premium.receipt"].create({
-                "contract_id": contract.id,
-                "period_start": "2027-01-01",
-                "period_end": "2027-12-31",
-                "date_due": "2027-01-01",
-            })
+            self.env["insurance.premium.receipt"].create(
+                {
+                    "contract_id": contract.id,
+                    "period_start": "2027-01-01",
+                    "period_end": "2027-12-31",
+                    "date_due": "2027-01-01",
+                }
+            )
 
     def test_draft_contract_issues_no_receipt(self):
         contract = self._create_contract(state="draft")
@@ -120,7 +121,6 @@ class TestReceiptGeneration(InsuranceArrearsCommon):
 
 @tagged("post_install", "-at_install")
 class TestContractValidation(InsuranceArrearsCommon):
-
     def test_negative_premium_is_refused(self):
         with self.assertRaisesRegex(ValidationError, "cannot be negative"):
             self._create_contract(premium_net=-10.0)

@@ -8,33 +8,40 @@ from .common import InsuranceArrearsCommon
 
 @tagged("post_install", "-at_install")
 class TestSecurity(InsuranceArrearsCommon):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.other_company = cls.setup_other_company(name="Other Broker")["company"]
         cls.other_company._insurance_ensure_accounting()
         cls.accountant = new_test_user(
-            cls.env, login="arrears_accountant", groups="insurance_arrears.group_arrears_user",
-            company_id=cls.company.id, company_ids=[cls.company.id],
+            cls.env,
+            login="arrears_accountant",
+            groups="insurance_arrears.group_arrears_user",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
         )
         cls.salesman = new_test_user(
-            cls.env, login="plain_salesman", groups="sales_team.group_sale_salesman",
-            company_id=cls.company.id, company_ids=[cls.company.id],
+            cls.env,
+            login="plain_salesman",
+            groups="sales_team.group_sale_salesman",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
         )
 
     def _other_company_arrears(self):
         env = self.env(context={"allowed_company_ids": [self.other_company.id]})
         insurer = env["res.partner"].create({"name": "Other Insurer", "is_insurer": True})
-        contract = env["insurance.contract"].create({
-            "name": "OTHER-1",
-            "company_id": self.other_company.id,
-            "partner_id": env["res.partner"].create({"name": "Other Client"}).id,
-            "insurer_id": insurer.id,
-            "date_start": "2026-01-01",
-            "premium_net": 500.0,
-            "state": "active",
-        })
+        contract = env["insurance.contract"].create(
+            {
+                "name": "OTHER-1",
+                "company_id": self.other_company.id,
+                "partner_id": env["res.partner"].create({"name": "Other Client"}).id,
+                "insurer_id": insurer.id,
+                "date_start": "2026-01-01",
+                "premium_net": 500.0,
+                "state": "active",
+            }
+        )
         contract._generate_receipts(until=date(2026, 1, 1))
         env["arrears.case"]._open_for_receipts(contract.receipt_ids)
         return contract
