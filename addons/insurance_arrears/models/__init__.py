@@ -1,11 +1,9 @@
-from . import (
-    account_move,
-    arrears_case,
-    crm_lead,
-    insurance_contract,
-    insurance_insurer_statement,
-    insurance_premium_receipt,
-    insurance_product_line,
-    res_company,
-    res_partner,
-)
+from . import account_move
+from . import arrears_case
+from . import crm_lead
+from . import insurance_contract
+from . import insurance_insurer_statement
+from . import insurance_premium_receipt
+from . import insurance_product_line
+from . import res_company
+from . import res_partner

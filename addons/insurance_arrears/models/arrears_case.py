@@ -1,4 +1,7 @@
-from odoo import _, api, fields, models
+from odoo import _
+from odoo import api
+from odoo import fields
+from odoo import models
 
 from .. import schedule
 

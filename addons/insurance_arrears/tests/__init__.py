@@ -1,9 +1,7 @@
-from . import (
-    test_accounting,
-    test_arrears_case,
-    test_crm,
-    test_insurer_statement,
-    test_notice,
-    test_receipts,
-    test_security,
-)
+from . import test_accounting
+from . import test_arrears_case
+from . import test_crm
+from . import test_insurer_statement
+from . import test_notice
+from . import test_receipts
+from . import test_security

@@ -1,7 +1,8 @@
 from datetime import date
 
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import new_test_user
+from odoo.tests import tagged
 
 from .common import InsuranceArrearsCommon
 
