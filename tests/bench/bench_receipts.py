@@ -18,7 +18,8 @@ from odoo_env import bench_database
 
 
 def run(n):
-    from odoo import api, sql_db
+    from odoo import api
+    from odoo import sql_db
     from odoo.api import SUPERUSER_ID
 
     with bench_database(f"arrears_bench_receipts_{n}", modules=["insurance_arrears"]) as registry:

@@ -1,0 +1,15 @@
+from odoo import fields
+from odoo import models
+
+
+class InsurancePremiumReceipt(models.Model):
+    _inherit = "insurance.premium.receipt"
+
+    debit_line_ids = fields.One2many("sepa.debit.line", "receipt_id", string="SEPA Debits")
+
+    def _notice_mandate_reference(self):
+        return self.contract_id.mandate_id.name or super()._notice_mandate_reference()
+
+    def _notice_debit_date(self):
+        # Debits are presented on the due date (or the first collection after it).
+        return self.date_due

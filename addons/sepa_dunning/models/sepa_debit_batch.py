@@ -1,0 +1,391 @@
+from datetime import timedelta
+from decimal import Decimal
+
+from odoo import _
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.exceptions import UserError
+from odoo.fields import Command
+
+from ..iso20022 import pain008
+from ..iso20022.text import SepaTextError
+
+
+class SepaDebitBatch(models.Model):
+    _name = "sepa.debit.batch"
+    _description = "SEPA Direct Debit Batch"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "collection_date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, copy=False, readonly=True, default="/")
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    journal_id = fields.Many2one(
+        "account.journal",
+        string="Bank Journal",
+        required=True,
+        check_company=True,
+        domain="[('type', '=', 'bank')]",
+        tracking=True,
+        help="Its bank account is the creditor account of the collection.",
+    )
+    collection_date = fields.Date(required=True, tracking=True, default=fields.Date.context_today)
+    pain_version = fields.Selection(
+        [("pain.008.001.08", "pain.008.001.08"), ("pain.008.001.02", "pain.008.001.02")],
+        string="File Format",
+        compute="_compute_pain_version",
+        store=True,
+        readonly=False,
+        required=True,
+        precompute=True,
+    )
+    state = fields.Selection(
+        [
+            ("draft", "Draft"),
+            ("generated", "File Generated"),
+            ("confirmed", "Posted"),
+            ("cancel", "Cancelled"),
+        ],
+        default="draft",
+        required=True,
+        tracking=True,
+        copy=False,
+    )
+    sent = fields.Boolean(string="Sent to Bank", tracking=True, copy=False, readonly=True)
+    line_ids = fields.One2many("sepa.debit.line", "batch_id", string="Debits")
+    collect_line_ids = fields.One2many(
+        "sepa.debit.line", "batch_id", domain=[("state", "!=", "excluded")], string="Debits to Collect"
+    )
+    excluded_line_ids = fields.One2many(
+        "sepa.debit.line", "batch_id", domain=[("state", "=", "excluded")], string="Excluded Receipts"
+    )
+    debit_count = fields.Integer(compute="_compute_totals", store=True)
+    excluded_count = fields.Integer(compute="_compute_totals", store=True)
+    amount_total = fields.Monetary(compute="_compute_totals", store=True)
+    file_id = fields.Many2one("ir.attachment", readonly=True, copy=False)
+    move_id = fields.Many2one("account.move", string="In-Transit Entry", readonly=True, copy=False)
+
+    @api.depends("journal_id.bank_account_id.sepa_pain_version")
+    def _compute_pain_version(self):
+        for batch in self:
+            batch.pain_version = batch.journal_id.bank_account_id.sepa_pain_version or pain008.DEFAULT_VERSION
+
+    @api.depends("line_ids.state", "line_ids.amount")
+    def _compute_totals(self):
+        for batch in self:
+            collect = batch.line_ids.filtered(lambda line: line.state != "excluded")
+            batch.debit_count = len(collect)
+            batch.excluded_count = len(batch.line_ids) - len(collect)
+            batch.amount_total = sum(collect.mapped("amount"))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = self.env["ir.sequence"].next_by_code("sepa.debit.batch")
+        return super().create(vals_list)
+
+    # -------------------------------------------------------------------------
+    # Gathering the receipts
+    # -------------------------------------------------------------------------
+
+    def _receipt_domain(self):
+        self.ensure_one()
+        return [
+            ("company_id", "=", self.company_id.id),
+            ("payment_method", "=", "sepa_dd"),
+            ("state", "=", "open"),
+            ("date_due", "<=", self.collection_date),
+            # not taken by another batch already (a cancelled or rejected debit may go again)
+            ("debit_line_ids", "not any", [("state", "in", ("to_collect", "collected"))]),
+        ]
+
+    def _exclusion_reason(self, receipt, mandate):
+        """Why ``receipt`` cannot be debited on this batch's date, or False."""
+        if receipt.amount_residual <= 0:
+            return "zero_amount"
+        if not mandate:
+            return "no_mandate"
+        if mandate.state != "active":
+            return "mandate_inactive"
+        if mandate.signature_date > self.collection_date:
+            return "mandate_after_date"
+        if not receipt.notice_date:
+            return "notice_missing"
+        delay = timedelta(days=self.company_id.sepa_prenotification_days)
+        if receipt.notice_date + delay > self.collection_date:
+            return "notice_late"
+        return False
+
+    def _sequence_type(self, receipt, mandate, first_time):
+        if mandate.type == "oneoff":
+            return "OOFF"
+        contract = receipt.contract_id
+        if contract.date_end and receipt.period_end >= contract.date_end:
+            return "FNAL"
+        if first_time and self.company_id.sepa_first_collection_frst:
+            return "FRST"
+        return "RCUR"
+
+    def action_prepare(self):
+        """Take every direct-debit receipt due by the collection date.
+
+        Receipts that cannot go are kept as excluded lines with their reason.
+        """
+        for batch in self:
+            if batch.state != "draft":
+                raise UserError(_("Batch %s is no longer a draft.", batch.name))
+            batch.line_ids.unlink()
+            receipts = self.env["insurance.premium.receipt"].search(batch._receipt_domain(), order="date_due, id")
+            vals_list = []
+            first_debit = set()
+            for receipt in receipts:
+                mandate = receipt.contract_id.mandate_id
+                reason = batch._exclusion_reason(receipt, mandate)
+                vals = {
+                    "batch_id": batch.id,
+                    "receipt_id": receipt.id,
+                    "mandate_id": mandate.id,
+                    "amount": receipt.amount_residual,
+                }
+                if reason:
+                    vals.update(state="excluded", exclusion_reason=reason)
+                else:
+                    first_time = not mandate.last_debit_date and mandate.id not in first_debit
+                    first_debit.add(mandate.id)
+                    vals.update(
+                        state="to_collect",
+                        sequence_type=batch._sequence_type(receipt, mandate, first_time),
+                        end_to_end_id=f"{batch.name}-{receipt.id}",
+                    )
+                vals_list.append(vals)
+            self.env["sepa.debit.line"].create(vals_list)
+            if not batch.collect_line_ids:
+                raise UserError(
+                    _(
+                        "Nothing to collect on %(date)s: no direct-debit receipt is due with an active "
+                        "mandate and a notice sent in time (%(excluded)s receipt(s) excluded).",
+                        date=batch.collection_date,
+                        excluded=len(vals_list),
+                    )
+                )
+        return True
+
+    # -------------------------------------------------------------------------
+    # The file
+    # -------------------------------------------------------------------------
+
+    def _creditor_party(self):
+        self.ensure_one()
+        bank_account = self.journal_id.bank_account_id
+        if not bank_account:
+            raise UserError(_("Journal %s has no bank account: set the creditor account first.", self.journal_id.name))
+        company = self.company_id
+        address = None
+        if company.country_id:
+            address = pain008.PostalAddress(
+                country=company.country_id.code,
+                street=company.street or "",
+                zip=company.zip or "",
+                city=company.city or "",
+            )
+        return pain008.Party(
+            name=company.name, iban=bank_account.acc_number, bic=bank_account.bank_bic or "", address=address
+        )
+
+    def _debtor_party(self, line):
+        partner = line.partner_id
+        address = None
+        if partner.country_id:
+            address = pain008.PostalAddress(
+                country=partner.country_id.code,
+                street=partner.street or "",
+                zip=partner.zip or "",
+                city=partner.city or "",
+            )
+        return pain008.Party(
+            name=partner.name, iban=line.mandate_id.debtor_iban, bic=line.mandate_id.debtor_bic or "", address=address
+        )
+
+    def _build_message(self):
+        self.ensure_one()
+        creditor_id = self.company_id.sepa_creditor_identifier
+        if not creditor_id:
+            raise UserError(_("Set the SEPA creditor identifier of %s first.", self.company_id.name))
+        by_sequence = {}
+        for line in self.collect_line_ids:
+            mandate = line.mandate_id
+            by_sequence.setdefault(line.sequence_type, []).append(
+                pain008.Debit(
+                    end_to_end_id=line.end_to_end_id,
+                    amount=Decimal(str(line.amount)).quantize(pain008.CENT),
+                    mandate_id=mandate.name,
+                    mandate_date=mandate.signature_date,
+                    debtor=self._debtor_party(line),
+                    remittance=_(
+                        "Premium %(receipt)s contract %(contract)s",
+                        receipt=line.receipt_id.name,
+                        contract=line.contract_id.name,
+                    ),
+                    amendment=mandate._amendment(),
+                )
+            )
+        infos = [
+            pain008.PaymentInfo(f"{self.name}-{seq}", self.collection_date, seq, debits)
+            for seq, debits in sorted(by_sequence.items())
+        ]
+        return pain008.Message(
+            message_id=self.name,
+            created_at=fields.Datetime.now(),
+            initiating_party=self.company_id.name,
+            creditor=self._creditor_party(),
+            creditor_id=creditor_id,
+            payment_infos=infos,
+        )
+
+    def action_generate(self):
+        """Build the file, validate it against the official XSD, attach it."""
+        for batch in self:
+            if batch.state != "draft":
+                raise UserError(_("Batch %s already has its file.", batch.name))
+            if not batch.collect_line_ids:
+                raise UserError(_("Batch %s has no debit to collect: prepare it first.", batch.name))
+            try:
+                content = pain008.build(batch._build_message(), batch.pain_version)
+                pain008.validate(content, batch.pain_version)
+            except (pain008.SepaInputError, SepaTextError, pain008.SepaSchemaError) as exc:
+                raise UserError(
+                    _("The file of batch %(batch)s cannot be made: %(reason)s", batch=batch.name, reason=exc)
+                ) from exc
+            attachment = self.env["ir.attachment"].create(
+                {
+                    "name": f"{batch.name.replace('/', '-')}.xml",
+                    "raw": content,
+                    "mimetype": "application/xml",
+                    "res_model": batch._name,
+                    "res_id": batch.id,
+                }
+            )
+            batch.write({"file_id": attachment.id, "state": "generated"})
+            batch.collect_line_ids.amended = False
+            batch.collect_line_ids.filtered(lambda line: line.mandate_id.amendment_pending).amended = True
+            batch.message_post(
+                body=_(
+                    "File %(file)s generated (%(version)s, %(count)s debits, %(amount)s), valid against the schema.",
+                    file=attachment.name,
+                    version=batch.pain_version,
+                    count=batch.debit_count,
+                    amount=batch.currency_id.format(batch.amount_total),
+                ),
+                attachment_ids=attachment.ids,
+            )
+        return True
+
+    def action_download(self):
+        self.ensure_one()
+        if not self.file_id:
+            raise UserError(_("Generate the file of batch %s first.", self.name))
+        self.message_post(body=_("File downloaded."))
+        return {"type": "ir.actions.act_url", "url": f"/web/content/{self.file_id.id}?download=true", "target": "self"}
+
+    def action_mark_sent(self):
+        self.filtered(lambda b: b.state in ("generated", "confirmed")).write({"sent": True})
+
+    # -------------------------------------------------------------------------
+    # Accounting
+    # -------------------------------------------------------------------------
+
+    def _outstanding_account(self):
+        """The bank journal's outstanding-receipts account: debits in transit."""
+        self.ensure_one()
+        method_account = self.journal_id.inbound_payment_method_line_ids.payment_account_id[:1]
+        if method_account:
+            return method_account
+        account = (
+            self.env["account.chart.template"]
+            .with_company(self.company_id)
+            .ref("account_journal_payment_debit_account_id", raise_if_not_found=False)
+        )
+        if not account:
+            raise UserError(_("Set an outstanding receipts account on journal %s.", self.journal_id.name))
+        return account
+
+    def action_confirm(self):
+        """Post the debits in transit and reconcile each receipt's invoice, in one plan."""
+        for batch in self:
+            if batch.state != "generated":
+                raise UserError(_("Generate the file of batch %s before posting it.", batch.name))
+            lines = batch.collect_line_ids.filtered(lambda line: line.state == "to_collect")
+            receivables = {}
+            for line in lines:
+                receivables[line] = line.receipt_id.move_id.line_ids.filtered(
+                    lambda aml: aml.account_id.account_type == "asset_receivable" and not aml.reconciled
+                )
+            move_lines = [
+                Command.create(
+                    {
+                        "name": line.end_to_end_id,
+                        "account_id": receivables[line].account_id[:1].id,
+                        "partner_id": line.receipt_id.move_id.commercial_partner_id.id,
+                        "credit": line.amount,
+                    }
+                )
+                for line in lines
+            ]
+            move_lines.append(
+                Command.create(
+                    {
+                        "name": _("SEPA direct debit %s", batch.name),
+                        "account_id": batch._outstanding_account().id,
+                        "debit": sum(lines.mapped("amount")),
+                    }
+                )
+            )
+            move = self.env["account.move"].create(
+                {
+                    "move_type": "entry",
+                    "journal_id": batch.journal_id.id,
+                    "date": batch.collection_date,
+                    "ref": batch.name,
+                    "line_ids": move_lines,
+                }
+            )
+            move.action_post()
+            credit_lines = move.line_ids.filtered(lambda aml: aml.credit)
+            plan = []
+            for line, credit_line in zip(lines, credit_lines, strict=True):
+                line.move_line_id = credit_line
+                plan.append(receivables[line] + credit_line)
+            self.env["account.move.line"]._reconcile_plan(plan)
+            lines.state = "collected"
+            mandates = lines.mandate_id
+            mandates.last_debit_date = batch.collection_date
+            mandates._clear_amendments()
+            batch.write({"move_id": move.id, "state": "confirmed"})
+            batch.message_post(
+                body=_(
+                    "Posted: %(count)s debits in transit, %(amount)s.",
+                    count=len(lines),
+                    amount=batch.currency_id.format(batch.amount_total),
+                )
+            )
+        return True
+
+    def action_cancel(self):
+        """Undo a batch that was not sent: entry reversed, receipts open again."""
+        for batch in self:
+            if batch.sent:
+                raise UserError(
+                    _("Batch %s was sent to the bank: it cannot be cancelled, reject its debits instead.", batch.name)
+                )
+            if batch.move_id:
+                batch.move_id.line_ids.remove_move_reconcile()
+                batch.move_id._reverse_moves(
+                    [{"ref": _("Cancellation of %s", batch.name), "date": batch.move_id.date}], cancel=True
+                )
+            batch.line_ids.filtered(lambda line: line.state != "excluded").state = "cancel"
+            batch.write({"state": "cancel"})
+            batch.message_post(body=_("Batch cancelled."))
+        return True

@@ -1,0 +1,57 @@
+from odoo import fields
+from odoo import models
+
+EXCLUSION_REASONS = [
+    ("no_mandate", "No mandate on the contract"),
+    ("mandate_inactive", "Mandate not active"),
+    ("mandate_after_date", "Mandate signed after the collection date"),
+    ("notice_missing", "No premium notice sent (pre-notification)"),
+    ("notice_late", "Notice sent too late (pre-notification period)"),
+    ("zero_amount", "Nothing to collect"),
+]
+
+
+class SepaDebitLine(models.Model):
+    _name = "sepa.debit.line"
+    _description = "SEPA Direct Debit"
+    _order = "batch_id, state, partner_id, id"
+    _check_company_auto = True
+
+    batch_id = fields.Many2one("sepa.debit.batch", required=True, index=True, ondelete="cascade")
+    company_id = fields.Many2one(related="batch_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    receipt_id = fields.Many2one(
+        "insurance.premium.receipt", required=True, index=True, ondelete="restrict", check_company=True
+    )
+    contract_id = fields.Many2one(related="receipt_id.contract_id", store=True)
+    partner_id = fields.Many2one(related="receipt_id.partner_id", store=True, string="Debtor")
+    mandate_id = fields.Many2one("sepa.mandate", index=True, check_company=True)
+    amount = fields.Monetary()
+    sequence_type = fields.Selection([("FRST", "First"), ("RCUR", "Recurrent"), ("OOFF", "One-off"), ("FNAL", "Final")])
+    end_to_end_id = fields.Char(string="End-to-End Id", index=True, copy=False)
+    state = fields.Selection(
+        [
+            ("to_collect", "To Collect"),
+            ("excluded", "Excluded"),
+            ("collected", "Collected"),
+            ("rejected", "Rejected"),
+            ("cancel", "Cancelled"),
+        ],
+        default="to_collect",
+        required=True,
+        index=True,
+    )
+    exclusion_reason = fields.Selection(EXCLUSION_REASONS)
+    amended = fields.Boolean(help="The debit carries a mandate amendment.")
+    move_line_id = fields.Many2one(
+        "account.move.line",
+        string="In-Transit Item",
+        readonly=True,
+        copy=False,
+        help="Receivable item of the batch entry settling the receipt; a rejection reverses it.",
+    )
+
+    _end_to_end_unique = models.UniqueIndex(
+        "(end_to_end_id) WHERE end_to_end_id IS NOT NULL",
+        "An end-to-end id identifies one debit.",
+    )

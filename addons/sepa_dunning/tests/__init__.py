@@ -1,0 +1,2 @@
+from . import test_debit_batch
+from . import test_mandate

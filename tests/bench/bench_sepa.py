@@ -1,0 +1,122 @@
+"""Benchmark: a SEPA direct-debit batch of N debits, from receipts to reconciled invoices.
+
+    python3 tests/bench/bench_sepa.py [N ...]        (default: 1000 10000)
+
+For each N, on a database of its own: N contracts with active mandates, their
+receipts issued and notified (setup, not measured), data committed and
+ANALYZEd; then, measured: building the batch (gathering and checking the
+receipts), generating and validating the pain.008 file, posting the debits in
+transit and reconciling the invoices. Prints seconds per step, SQL queries, and
+the peak memory of the measured steps. Not a test: it asserts nothing.
+"""
+
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from odoo_env import bench_database
+
+IBANS = ["DE89370400440532013000", "FR7630004000031234567890143", "FR1420041010050500013M02606"]
+
+
+def _reset_peak_rss():
+    # Linux: writing 5 resets the peak resident set size of this process.
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def _peak_rss_mb():
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run(n):
+    from odoo import api
+    from odoo import sql_db
+    from odoo.api import SUPERUSER_ID
+
+    with bench_database(f"arrears_bench_sepa_{n}", modules=["sepa_dunning"]) as registry:
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env.company
+            if not company.chart_template:
+                env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
+            company._insurance_ensure_accounting()
+            company.sepa_creditor_identifier = "FR72ZZZ123456"
+            journal = env["account.journal"].search([("type", "=", "bank"), ("company_id", "=", company.id)], limit=1)
+            journal.bank_account_id = env["res.partner.bank"].create(
+                {
+                    "acc_number": "FR7630006000011234567890189",
+                    "partner_id": company.partner_id.id,
+                }
+            )
+            insurer = env["res.partner"].create({"name": "Insurer", "is_insurer": True, "insurer_commission_rate": 15})
+            clients = env["res.partner"].create([{"name": f"Client {i}"} for i in range(n)])
+            mandates = env["sepa.mandate"].create(
+                [
+                    {
+                        "name": f"UMR-{i:07d}",
+                        "partner_id": c.id,
+                        "debtor_iban": IBANS[i % 3],
+                        "signature_date": "2025-01-01",
+                        "creditor_identifier": "FR72ZZZ123456",
+                        "state": "active",
+                    }
+                    for i, c in enumerate(clients)
+                ]
+            )
+            contracts = env["insurance.contract"].create(
+                [
+                    {
+                        "name": f"SDD-{i:07d}",
+                        "partner_id": c.id,
+                        "insurer_id": insurer.id,
+                        "date_start": "2026-01-01",
+                        "split": "annual",
+                        "payment_method": "sepa_dd",
+                        "mandate_id": m.id,
+                        "premium_net": 300 + i % 500,
+                        "premium_tax": 27,
+                        "premium_fee": 5,
+                        "state": "active",
+                    }
+                    for i, (c, m) in enumerate(zip(clients, mandates, strict=True))
+                ]
+            )
+            print(f"N={n}: setting up {n} receipts (not measured)...", flush=True)
+            receipts = contracts._generate_receipts(until=date(2026, 1, 1))
+            receipts.notice_date = date(2025, 12, 1)
+            cr.commit()
+            cr.execute("ANALYZE")
+            journal_id = journal.id
+
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            figures = []
+            _reset_peak_rss()
+            batch = env["sepa.debit.batch"].create({"journal_id": journal_id, "collection_date": "2026-01-05"})
+            for label, step in (
+                ("build the batch", batch.action_prepare),
+                ("generate + validate the file", batch.action_generate),
+                ("post + reconcile", batch.action_confirm),
+            ):
+                queries = sql_db.sql_counter
+                start = time.perf_counter()
+                step()
+                env.flush_all()
+                figures.append((label, time.perf_counter() - start, sql_db.sql_counter - queries))
+            peak = _peak_rss_mb()
+            paid = env["insurance.premium.receipt"].search_count([("state", "=", "paid")])
+            cr.commit()
+        total = sum(f[1] for f in figures)
+        for label, seconds, queries in figures:
+            print(f"N={n:>6}  {label:<30} {seconds:7.2f} s  {queries:>7} queries")
+        print(f"N={n:>6}  {'whole flow':<30} {total:7.2f} s  peak RSS {peak:.0f} MB, {paid} receipts paid")
+
+
+if __name__ == "__main__":
+    for n in [int(a) for a in sys.argv[1:]] or [1000, 10000]:
+        run(n)
