@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from odoo_env import accounting_company
 from odoo_env import bench_database
 
 
@@ -25,10 +26,7 @@ def run(n):
     with bench_database(f"arrears_bench_receipts_{n}", modules=["insurance_arrears"]) as registry:
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            company = env.company
-            if not company.chart_template:
-                env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
-            company._insurance_ensure_accounting()
+            accounting_company(env)
             insurer = env["res.partner"].create(
                 {
                     "name": "Bench Insurer",

@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from odoo_env import accounting_company
 from odoo_env import bench_database
 
 IBANS = ["DE89370400440532013000", "FR7630004000031234567890143", "FR1420041010050500013M02606"]
@@ -41,10 +42,7 @@ def run(n):
     with bench_database(f"arrears_bench_sepa_{n}", modules=["sepa_dunning"]) as registry:
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            company = env.company
-            if not company.chart_template:
-                env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
-            company._insurance_ensure_accounting()
+            company = accounting_company(env)
             company.sepa_creditor_identifier = "FR72ZZZ123456"
             journal = env["account.journal"].search([("type", "=", "bank"), ("company_id", "=", company.id)], limit=1)
             journal.bank_account_id = env["res.partner.bank"].create(

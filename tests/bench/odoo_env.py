@@ -59,3 +59,12 @@ def bench_database(name, modules=ADDONS):
     finally:
         odoo.sql_db.close_all()
         db_service.exp_drop(name)
+
+
+def accounting_company(env):
+    """The main company with a chart of accounts and the insurance journal and accounts."""
+    company = env.company
+    if not company.chart_template:
+        env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
+    company._insurance_ensure_accounting()
+    return company

@@ -177,36 +177,38 @@ class SepaDebitBatch(models.Model):
     # The file
     # -------------------------------------------------------------------------
 
+    @api.model
+    def _postal_address(self, partner):
+        """Structured address of a partner (or company), or None without a country."""
+        if not partner.country_id:
+            return None
+        return pain008.PostalAddress(
+            country=partner.country_id.code,
+            street=partner.street or "",
+            zip=partner.zip or "",
+            city=partner.city or "",
+        )
+
     def _creditor_party(self):
         self.ensure_one()
         bank_account = self.journal_id.bank_account_id
         if not bank_account:
             raise UserError(_("Journal %s has no bank account: set the creditor account first.", self.journal_id.name))
         company = self.company_id
-        address = None
-        if company.country_id:
-            address = pain008.PostalAddress(
-                country=company.country_id.code,
-                street=company.street or "",
-                zip=company.zip or "",
-                city=company.city or "",
-            )
         return pain008.Party(
-            name=company.name, iban=bank_account.acc_number, bic=bank_account.bank_bic or "", address=address
+            name=company.name,
+            iban=bank_account.acc_number,
+            bic=bank_account.bank_bic or "",
+            address=self._postal_address(company.partner_id),
         )
 
     def _debtor_party(self, line):
-        partner = line.partner_id
-        address = None
-        if partner.country_id:
-            address = pain008.PostalAddress(
-                country=partner.country_id.code,
-                street=partner.street or "",
-                zip=partner.zip or "",
-                city=partner.city or "",
-            )
+        mandate = line.mandate_id
         return pain008.Party(
-            name=partner.name, iban=line.mandate_id.debtor_iban, bic=line.mandate_id.debtor_bic or "", address=address
+            name=line.partner_id.name,
+            iban=mandate.debtor_iban,
+            bic=mandate.debtor_bic or "",
+            address=self._postal_address(line.partner_id),
         )
 
     def _build_message(self):
