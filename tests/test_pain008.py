@@ -2,21 +2,22 @@ import dataclasses
 import io
 import re
 import time
-from datetime import date
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
 from lxml import etree
 from sepa_dunning.iso20022 import pain008
-from sepa_dunning.iso20022.pain008 import Amendment
-from sepa_dunning.iso20022.pain008 import Debit
-from sepa_dunning.iso20022.pain008 import Message
-from sepa_dunning.iso20022.pain008 import Party
-from sepa_dunning.iso20022.pain008 import PaymentInfo
-from sepa_dunning.iso20022.pain008 import PostalAddress
-from sepa_dunning.iso20022.pain008 import SepaInputError
-from sepa_dunning.iso20022.pain008 import SepaSchemaError
+from sepa_dunning.iso20022.pain008 import (
+    Amendment,
+    Debit,
+    Message,
+    Party,
+    PaymentInfo,
+    PostalAddress,
+    SepaInputError,
+    SepaSchemaError,
+)
 from sepa_dunning.iso20022.text import SepaTextError
 
 V08 = "pain.008.001.08"

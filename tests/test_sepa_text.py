@@ -1,9 +1,7 @@
 import re
 
 import pytest
-from sepa_dunning.iso20022.text import SepaTextError
-from sepa_dunning.iso20022.text import check_identifier
-from sepa_dunning.iso20022.text import sepa_text
+from sepa_dunning.iso20022.text import SepaTextError, check_identifier, sepa_text
 
 # The EPC basic Latin character set: what a bank accepts in any text of a SEPA file.
 SEPA_SET = re.compile(r"[A-Za-z0-9/\-?:().,'+ ]*")

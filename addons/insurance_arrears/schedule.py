@@ -11,10 +11,8 @@ can be tested in milliseconds and reused by the dunning and SEPA parts.
 
 import calendar
 from dataclasses import dataclass
-from datetime import date
-from datetime import timedelta
-from decimal import ROUND_HALF_UP
-from decimal import Decimal
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 SPLIT_MONTHS = {
     "annual": 12,

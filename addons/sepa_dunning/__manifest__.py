@@ -15,6 +15,7 @@
         # data
         "data/ir_sequence.xml",
         "data/ir_cron.xml",
+        "data/sepa_return_reason.xml",
         # reports
         "report/sepa_debit_batch_report.xml",
         # views
@@ -23,6 +24,7 @@
         "views/insurance_contract_views.xml",
         "views/res_company_views.xml",
         "views/res_partner_bank_views.xml",
+        "views/sepa_return_import_views.xml",
         "views/menus.xml",
     ],
     "demo": [

@@ -4,7 +4,7 @@
 
 For each N, on a database of its own: N contracts are created in one batch,
 committed and ANALYZEd, then the receipts of one period are issued and posted
-by the same method the daily cron calls. Prints receipts per second and SQL
+by the same method the daily cron calls, in the cron's chunks, one commit each. Prints receipts per second and SQL
 queries per receipt. Not a test: it asserts nothing.
 """
 
@@ -14,16 +14,17 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from odoo_env import accounting_company
-from odoo_env import bench_database
+from odoo_env import accounting_company, bench_database
 
 
 def run(n):
-    from odoo import api
-    from odoo import sql_db
+    from odoo import api, sql_db
     from odoo.api import SUPERUSER_ID
 
     with bench_database(f"arrears_bench_receipts_{n}", modules=["insurance_arrears"]) as registry:
+        # importable once the addons path is set
+        from odoo.addons.insurance_arrears.models.insurance_contract import RECEIPT_CRON_BATCH
+
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             accounting_company(env)
@@ -58,8 +59,12 @@ def run(n):
             contracts = env["insurance.contract"].search([])
             queries = sql_db.sql_counter
             start = time.perf_counter()
-            receipts = contracts._generate_receipts(until=date(2026, 1, 1))
-            env.flush_all()
+            receipts = env["insurance.premium.receipt"]
+            # As the daily cron does: chunks of contracts, one transaction each.
+            for offset in range(0, len(contracts), RECEIPT_CRON_BATCH):
+                chunk = contracts[offset : offset + RECEIPT_CRON_BATCH]
+                receipts |= chunk._generate_receipts(until=date(2026, 1, 1))
+                cr.commit()
             elapsed = time.perf_counter() - start
             queries = sql_db.sql_counter - queries
             posted = env["account.move"].search_count([("id", "in", receipts.move_id.ids), ("state", "=", "posted")])

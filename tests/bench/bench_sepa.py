@@ -10,14 +10,14 @@ transit and reconciling the invoices. Prints seconds per step, SQL queries, and
 the peak memory of the measured steps. Not a test: it asserts nothing.
 """
 
+import base64
 import sys
 import time
 from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from odoo_env import accounting_company
-from odoo_env import bench_database
+from odoo_env import accounting_company, bench_database
 
 IBANS = ["DE89370400440532013000", "FR7630004000031234567890143", "FR1420041010050500013M02606"]
 
@@ -35,11 +35,12 @@ def _peak_rss_mb():
 
 
 def run(n):
-    from odoo import api
-    from odoo import sql_db
+    from odoo import api, sql_db
     from odoo.api import SUPERUSER_ID
 
     with bench_database(f"arrears_bench_sepa_{n}", modules=["sepa_dunning"]) as registry:
+        from odoo.addons.sepa_dunning.iso20022 import returns  # importable once the addons path is set
+
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             company = accounting_company(env)
@@ -109,10 +110,38 @@ def run(n):
             peak = _peak_rss_mb()
             paid = env["insurance.premium.receipt"].search_count([("state", "=", "paid")])
             cr.commit()
-        total = sum(f[1] for f in figures)
+
+            # The bank rejects every debit: import (read + match), then confirm
+            # (undo, mandate action, arrears cases).
+            rejection_figures = []
+            content = returns.status_report(
+                batch.name,
+                [
+                    (f"{batch.name}-{d.sequence_type}", d.end_to_end_id, d.amount, "AM04")
+                    for d in batch.collect_line_ids
+                ],
+                date(2026, 1, 7),
+            )
+            record = env["sepa.return.import"].create({"file": base64.b64encode(content), "filename": "status.xml"})
+            for label, step in (
+                ("import rejections", record.action_parse),
+                ("confirm rejections", record.action_confirm),
+            ):
+                queries = sql_db.sql_counter
+                start = time.perf_counter()
+                step()
+                env.flush_all()
+                rejection_figures.append((label, time.perf_counter() - start, sql_db.sql_counter - queries))
+            reopened = env["insurance.premium.receipt"].search_count([("state", "=", "open")])
+            cr.commit()
         for label, seconds, queries in figures:
             print(f"N={n:>6}  {label:<30} {seconds:7.2f} s  {queries:>7} queries")
-        print(f"N={n:>6}  {'whole flow':<30} {total:7.2f} s  peak RSS {peak:.0f} MB, {paid} receipts paid")
+        total = sum(f[1] for f in figures)
+        print(f"N={n:>6}  {'whole debit flow':<30} {total:7.2f} s  peak RSS {peak:.0f} MB, {paid} receipts paid")
+        for label, seconds, queries in rejection_figures:
+            print(f"N={n:>6}  {label:<30} {seconds:7.2f} s  {queries:>7} queries")
+        total = sum(f[1] for f in rejection_figures)
+        print(f"N={n:>6}  {'whole rejection flow':<30} {total:7.2f} s  {reopened} receipts open again")
 
 
 if __name__ == "__main__":

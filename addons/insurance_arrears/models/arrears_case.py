@@ -1,7 +1,6 @@
-from odoo import _
-from odoo import api
-from odoo import fields
-from odoo import models
+from collections import defaultdict
+
+from odoo import _, api, fields, models
 
 from .. import schedule
 
@@ -159,19 +158,28 @@ class ArrearsCase(models.Model):
         open_cases = self.search([("contract_id", "in", contracts.ids), ("state", "=", "open")])
         by_contract = {case.contract_id: case for case in open_cases}
         missing = contracts.filtered(lambda c: c not in by_contract)
-        new_cases = self.create([{"contract_id": c.id, "cause": cause} for c in missing])
+        # Opened by the thousand after a bank file: no tracking message per case,
+        # one batched log below instead.
+        new_cases = self.with_context(tracking_disable=True).create(
+            [{"contract_id": c.id, "cause": cause} for c in missing]
+        )
         by_contract.update({case.contract_id: case for case in new_cases})
-        for case in by_contract.values():
-            receipts.filtered(lambda r, c=case.contract_id: r.contract_id == c).case_id = case
-        for case in new_cases:
-            case.message_post(
-                body=_(
+        receipts_by_case = defaultdict(lambda: self.env["insurance.premium.receipt"])
+        for receipt in receipts:
+            receipts_by_case[by_contract[receipt.contract_id]] |= receipt
+        for case, case_receipts in receipts_by_case.items():
+            case_receipts.case_id = case
+        new_cases._message_log_batch(
+            bodies={
+                case.id: self.env._(
                     "Case opened: %(count)s unpaid receipt(s), %(amount)s due since %(date)s.",
                     count=len(case.open_receipt_ids),
                     amount=case.currency_id.format(case.amount_due),
                     date=case.oldest_due_date,
                 )
-            )
+                for case in new_cases
+            }
+        )
         return open_cases | new_cases
 
     def _refresh(self):

@@ -2,12 +2,8 @@ import logging
 from datetime import timedelta
 from decimal import Decimal
 
-from odoo import _
-from odoo import api
-from odoo import fields
-from odoo import models
-from odoo.exceptions import UserError
-from odoo.exceptions import ValidationError
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
 
 from .. import schedule
 

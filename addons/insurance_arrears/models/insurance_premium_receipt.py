@@ -1,11 +1,7 @@
 from collections import defaultdict
 
-from odoo import _
-from odoo import api
-from odoo import fields
-from odoo import models
-from odoo.exceptions import UserError
-from odoo.exceptions import ValidationError
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Command
 
 # Invoices created and posted per call: bounds the memory of account.move's line

@@ -1,6 +1,5 @@
 from odoo.exceptions import UserError
-from odoo.tests import Form
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import InsuranceArrearsCommon
 

@@ -1,8 +1,7 @@
 from datetime import date
 
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import InsuranceArrearsCommon
 

@@ -14,24 +14,19 @@ debtor agent (the debtor moved to another bank).
 import contextlib
 import io
 import re
-from dataclasses import dataclass
-from dataclasses import field
-from datetime import date
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from importlib import resources
 
 from lxml import etree
-from schwifty import BIC
-from schwifty import IBAN
+from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 from stdnum.eu import at_02
 from stdnum.exceptions import ValidationError as StdnumError
 
-from .text import SepaTextError
-from .text import check_identifier
-from .text import sepa_text
+from .text import SepaTextError, check_identifier, sepa_text
 
 DEFAULT_VERSION = "pain.008.001.08"
 VERSIONS = ("pain.008.001.08", "pain.008.001.02")

@@ -1,5 +1,4 @@
-from odoo import fields
-from odoo import models
+from odoo import fields, models
 
 from ..iso20022.pain008 import DEFAULT_VERSION
 

@@ -1,10 +1,7 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from odoo import _
-from odoo import api
-from odoo import fields
-from odoo import models
+from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Command
 
@@ -112,6 +109,12 @@ class SepaDebitBatch(models.Model):
             return "mandate_inactive"
         if mandate.signature_date > self.collection_date:
             return "mandate_after_date"
+        rejected = receipt.debit_line_ids.filtered(lambda line: line.state == "rejected")
+        if rejected:
+            if rejected.sorted("id")[-1].return_reason_id.action != "represent":
+                return "rejected"
+            if len(rejected) > self.company_id.sepa_max_representations:
+                return "represent_limit"
         if not receipt.notice_date:
             return "notice_missing"
         delay = timedelta(days=self.company_id.sepa_prenotification_days)

@@ -1,5 +1,4 @@
-from odoo import fields
-from odoo import models
+from odoo import fields, models
 
 EXCLUSION_REASONS = [
     ("no_mandate", "No mandate on the contract"),
@@ -8,6 +7,8 @@ EXCLUSION_REASONS = [
     ("notice_missing", "No premium notice sent (pre-notification)"),
     ("notice_late", "Notice sent too late (pre-notification period)"),
     ("zero_amount", "Nothing to collect"),
+    ("rejected", "Rejected: not to be presented again"),
+    ("represent_limit", "Presented again too many times"),
 ]
 
 
@@ -42,6 +43,7 @@ class SepaDebitLine(models.Model):
         index=True,
     )
     exclusion_reason = fields.Selection(EXCLUSION_REASONS)
+    return_reason_id = fields.Many2one("sepa.return.reason", string="Rejection Reason", readonly=True)
     amended = fields.Boolean(help="The debit carries a mandate amendment.")
     move_line_id = fields.Many2one(
         "account.move.line",

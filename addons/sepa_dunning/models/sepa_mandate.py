@@ -1,20 +1,11 @@
 from dateutil.relativedelta import relativedelta
 from schwifty import IBAN
 
-from odoo import _
-from odoo import api
-from odoo import fields
-from odoo import models
-from odoo.exceptions import UserError
-from odoo.exceptions import ValidationError
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
 
-from ..iso20022.pain008 import Amendment
-from ..iso20022.pain008 import SepaInputError
-from ..iso20022.pain008 import check_bic
-from ..iso20022.pain008 import check_creditor_id
-from ..iso20022.pain008 import check_iban
-from ..iso20022.text import SepaTextError
-from ..iso20022.text import check_identifier
+from ..iso20022.pain008 import Amendment, SepaInputError, check_bic, check_creditor_id, check_iban
+from ..iso20022.text import SepaTextError, check_identifier
 
 # A mandate with no debit for 36 months lapses (SEPA Core rulebook).
 EXPIRY_MONTHS = 36

@@ -1,2 +1,3 @@
 from . import test_debit_batch
 from . import test_mandate
+from . import test_bank_rejection

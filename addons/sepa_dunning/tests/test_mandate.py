@@ -2,12 +2,10 @@ from datetime import date
 
 from freezegun import freeze_time
 
-from odoo.exceptions import UserError
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
-from .common import DEBTOR_IBAN
-from .common import SepaCommon
+from .common import DEBTOR_IBAN, SepaCommon
 
 
 @tagged("post_install", "-at_install")

@@ -1,0 +1,367 @@
+import base64
+import hashlib
+from collections import defaultdict
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.fields import Command
+
+from ..iso20022 import returns
+
+MATCH_STATES = [
+    ("matched", "Matched"),
+    ("unmatched", "No debit found"),
+    ("amount_mismatch", "Amount differs from the debit"),
+    ("already_rejected", "Debit already rejected"),
+    ("other_company", "Debit of another company"),
+    ("not_posted", "Debit not posted yet"),
+]
+
+
+class SepaReturnImport(models.Model):
+    _name = "sepa.return.import"
+    _description = "Bank Rejection File"
+    _inherit = ["mail.thread"]
+    _order = "create_date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, copy=False, readonly=True, default="/")
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    file = fields.Binary(required=True, attachment=True, copy=False)
+    filename = fields.Char()
+    file_hash = fields.Char(readonly=True, copy=False, index=True)
+    state = fields.Selection(
+        [("draft", "Draft"), ("parsed", "To Confirm"), ("done", "Done")],
+        default="draft",
+        required=True,
+        tracking=True,
+        copy=False,
+    )
+    message_type = fields.Char(readonly=True)
+    bank_message_id = fields.Char(string="Bank Message Id", readonly=True)
+    ignored_count = fields.Integer(readonly=True, help="Entries of the file without return information.")
+    line_ids = fields.One2many("sepa.return.line", "import_id", string="Lines")
+    matched_count = fields.Integer(compute="_compute_counts")
+    issue_count = fields.Integer(compute="_compute_counts", string="Lines to Resolve")
+    amount_total = fields.Monetary(compute="_compute_counts")
+    move_id = fields.Many2one("account.move", string="Rejection Entry", readonly=True, copy=False)
+    fee_move_ids = fields.Many2many("account.move", string="Fees Charged", readonly=True, copy=False)
+
+    @api.depends("line_ids.match_state", "line_ids.amount")
+    def _compute_counts(self):
+        for record in self:
+            matched = record.line_ids.filtered(lambda line: line.match_state == "matched")
+            record.matched_count = len(matched)
+            record.issue_count = len(record.line_ids) - len(matched)
+            record.amount_total = sum(matched.mapped("amount"))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = self.env["ir.sequence"].next_by_code("sepa.return.import")
+        return super().create(vals_list)
+
+    # -------------------------------------------------------------------------
+    # Reading the file
+    # -------------------------------------------------------------------------
+
+    def action_parse(self):
+        """Read the file and match each line with its debit; nothing is posted yet."""
+        self.ensure_one()
+        if self.state != "draft":
+            raise UserError(_("File %s was already read.", self.name))
+        content = base64.b64decode(self.file or b"")
+        digest = hashlib.sha256(content).hexdigest()
+        previous = self.search(
+            [("company_id", "=", self.company_id.id), ("file_hash", "=", digest), ("id", "!=", self.id)], limit=1
+        )
+        if previous:
+            raise UserError(
+                _(
+                    "This file was already imported as %(name)s on %(date)s: importing it again changes nothing.",
+                    name=previous.name,
+                    date=fields.Date.to_date(previous.create_date),
+                )
+            )
+        try:
+            messages = returns.parse(content, self.filename or "")
+        except returns.BankFileError as exc:
+            raise UserError(_("The bank file cannot be read: %(reason)s", reason=exc)) from exc
+        vals_list = self._prepare_line_vals([line for message in messages for line in message.lines])
+        self.env["sepa.return.line"].create(vals_list)
+        self.write(
+            {
+                "file_hash": digest,
+                "state": "parsed",
+                "message_type": ", ".join(sorted({m.version for m in messages})),
+                "bank_message_id": ", ".join(m.message_id for m in messages if m.message_id),
+                "ignored_count": sum(m.ignored for m in messages),
+            }
+        )
+        return True
+
+    def _prepare_line_vals(self, bank_lines):
+        """One line per debit concerned, matched in batch by end-to-end id (or batch id)."""
+        self.ensure_one()
+        # sudo: the search must see debits of every company, only to flag a foreign
+        # one; nothing of it is shown but the fact that it is not ours.
+        Debit = self.env["sepa.debit.line"].sudo()
+        reasons = {r.code: r for r in self.env["sepa.return.reason"].with_context(active_test=False).search([])}
+        e2e_ids = [line.end_to_end_id for line in bank_lines if line.end_to_end_id]
+        debits = {d.end_to_end_id: d for d in Debit.search([("end_to_end_id", "in", e2e_ids)])}
+        vals_list = []
+        for bank_line in bank_lines:
+            if bank_line.end_to_end_id:
+                concerned = [debits.get(bank_line.end_to_end_id)]
+            else:
+                # A whole payment-information block or file was rejected.
+                concerned = self._debits_of_block(Debit, bank_line) or [None]
+            for debit in concerned:
+                vals_list.append(self._line_vals(bank_line, debit, reasons))
+        return vals_list
+
+    def _debits_of_block(self, Debit, bank_line):
+        batch_name, sequence = bank_line.original_message_id, None
+        if bank_line.original_payment_info_id:
+            batch_name, _sep, sequence = bank_line.original_payment_info_id.rpartition("-")
+        domain = [("batch_id.name", "=", batch_name), ("state", "in", ("collected", "to_collect", "rejected"))]
+        if sequence:
+            domain.append(("sequence_type", "=", sequence))
+        return list(Debit.search(domain)) if batch_name else []
+
+    def _line_vals(self, bank_line, debit, reasons):
+        reason = reasons.get(bank_line.reason_code)
+        amount = float(bank_line.amount) if bank_line.amount is not None else (debit.amount if debit else 0.0)
+        vals = {
+            "import_id": self.id,
+            "end_to_end_id": bank_line.end_to_end_id or (debit.end_to_end_id if debit else False),
+            "bank_mandate_ref": bank_line.mandate_id,
+            "amount": amount,
+            "reason_code": bank_line.reason_code,
+            "reason_id": reason.id if reason else False,
+            "additional_info": bank_line.additional_info,
+            "kind": bank_line.kind,
+            "date": bank_line.date or fields.Date.context_today(self),
+            "bank_reference": bank_line.bank_reference,
+        }
+        if not debit:
+            vals["match_state"] = "unmatched"
+        elif debit.company_id != self.company_id:
+            vals["match_state"] = "other_company"  # no link to a record the user may not read
+        else:
+            vals.update(debit_line_id=debit.id, receipt_id=debit.receipt_id.id, mandate_id=debit.mandate_id.id)
+            if debit.state == "rejected":
+                vals["match_state"] = "already_rejected"
+            elif debit.state != "collected" or not debit.move_line_id:
+                vals["match_state"] = "not_posted"
+            elif bank_line.amount is not None and abs(float(bank_line.amount) - debit.amount) > 0.005:
+                vals["match_state"] = "amount_mismatch"
+            else:
+                vals["match_state"] = "matched"
+        return vals
+
+    @api.model
+    def _import_simulated_rejections(self, batch, codes):
+        """Import and confirm the bank's rejection of the first debits of ``batch``.
+
+        Walks the flow without a bank: the demo data uses it. ``codes`` gives one
+        reason code per debit rejected, in the order of the batch's debits.
+        """
+        debits = batch.collect_line_ids.filtered(lambda line: line.state == "collected")[: len(codes)]
+        content = returns.status_report(
+            batch.name,
+            [
+                (f"{batch.name}-{d.sequence_type}", d.end_to_end_id, d.amount, code)
+                for d, code in zip(debits, codes, strict=True)
+            ],
+            batch.collection_date,
+        )
+        record = self.create(
+            {
+                "company_id": batch.company_id.id,
+                "file": base64.b64encode(content),
+                "filename": f"{batch.name}-status.xml",
+            }
+        )
+        record.action_parse()
+        record.action_confirm()
+        return record
+
+    # -------------------------------------------------------------------------
+    # Confirming
+    # -------------------------------------------------------------------------
+
+    def action_confirm(self):
+        """Undo each matched debit in accounting and act on mandate, fees and arrears.
+
+        All or nothing: one transaction. Lines that did not match stay to be
+        resolved by hand and change nothing.
+        """
+        self.ensure_one()
+        if self.state != "parsed":
+            raise UserError(_("Read file %s before confirming it.", self.name))
+        lines = self.line_ids.filtered(lambda line: line.match_state == "matched" and line.state == "to_process")
+        if lines:
+            self._post_rejections(lines)
+            self._charge_fees(lines)
+            self._act_on_mandates(lines)
+            lines.debit_line_id.write({"state": "rejected"})
+            for line in lines:
+                line.debit_line_id.return_reason_id = line.reason_id
+            lines.state = "done"
+            self._open_cases(lines)
+        self.state = "done"
+        self.message_post(
+            body=_(
+                "%(done)s rejection(s) posted, %(issues)s line(s) left to resolve.",
+                done=len(lines),
+                issues=self.issue_count,
+            )
+        )
+        return True
+
+    def _post_rejections(self, lines):
+        """One entry per bank journal and date: each debit back on the receivable.
+
+        The receivable credit of the batch entry is unreconciled from the invoice
+        (the receipt is open again) and reconciled with the new debit instead,
+        so nothing is deleted and the history reads in the journal.
+        """
+        company = self.company_id
+        fee = company.sepa_rejection_fee
+        groups = defaultdict(lambda: self.env["sepa.return.line"])
+        for line in lines:
+            groups[(line.debit_line_id.batch_id.journal_id, line.date)] |= line
+        moves = self.env["account.move"]
+        plan_pairs = []
+        for (journal, date), group in groups.items():
+            batch = group[0].debit_line_id.batch_id
+            outstanding = batch._outstanding_account()
+            move_lines = []
+            for line in group:
+                credit_line = line.debit_line_id.move_line_id
+                move_lines.append(
+                    Command.create(
+                        {
+                            "name": _(
+                                "Rejection %(ref)s (%(code)s)", ref=line.end_to_end_id, code=line.reason_code or "?"
+                            ),
+                            "account_id": credit_line.account_id.id,
+                            "partner_id": credit_line.partner_id.id,
+                            "debit": line.amount,
+                        }
+                    )
+                )
+            total = sum(group.mapped("amount"))
+            if fee:
+                if not company.sepa_rejection_fee_account_id:
+                    raise UserError(_("Set the account of bank rejection fees on company %s.", company.name))
+                move_lines.append(
+                    Command.create(
+                        {
+                            "name": _("Bank rejection fees (%(count)s)", count=len(group)),
+                            "account_id": company.sepa_rejection_fee_account_id.id,
+                            "debit": fee * len(group),
+                        }
+                    )
+                )
+                total += fee * len(group)
+            move_lines.append(
+                Command.create(
+                    {
+                        "name": _("Rejected direct debits %s", self.name),
+                        "account_id": outstanding.id,
+                        "credit": total,
+                    }
+                )
+            )
+            move = self.env["account.move"].create(
+                {
+                    "move_type": "entry",
+                    "journal_id": journal.id,
+                    "date": date,
+                    "ref": self.name,
+                    "line_ids": move_lines,
+                }
+            )
+            moves |= move
+            receivables = move.line_ids.filtered(lambda aml: aml.account_id.account_type == "asset_receivable")
+            plan_pairs.extend(zip(group, receivables, strict=True))
+        moves.action_post()
+        credit_lines = lines.debit_line_id.move_line_id
+        credit_lines.remove_move_reconcile()
+        self.env["account.move.line"]._reconcile_plan(
+            [line.debit_line_id.move_line_id + receivable for line, receivable in plan_pairs]
+        )
+        self.move_id = moves[:1]
+        return moves
+
+    def _charge_fees(self, lines):
+        """Invoice the bank's fee to the client where the company charges it on."""
+        company = self.company_id
+        if not (company.sepa_charge_rejection_fee and company.sepa_rejection_fee):
+            return self.env["account.move"]
+        if not company.sepa_fee_income_account_id:
+            raise UserError(_("Set the income account of re-charged rejection fees on company %s.", company.name))
+        invoices = self.env["account.move"].create(
+            [
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": line.receipt_id.move_id.partner_id.id,
+                    "journal_id": company.insurance_receipt_journal_id.id,
+                    "invoice_date": line.date,
+                    "invoice_origin": line.receipt_id.name,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": self.env._(
+                                    "Bank rejection fee, debit of %(receipt)s (%(code)s)",
+                                    receipt=line.receipt_id.name,
+                                    code=line.reason_code or "?",
+                                ),
+                                "account_id": company.sepa_fee_income_account_id.id,
+                                "quantity": 1,
+                                "price_unit": company.sepa_rejection_fee,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+                for line in lines
+            ]
+        )
+        invoices.action_post()
+        for line, invoice in zip(lines, invoices, strict=True):
+            line.fee_move_id = invoice
+        self.fee_move_ids = invoices
+        return invoices
+
+    def _act_on_mandates(self, lines):
+        for line in lines.filtered(lambda line: line.reason_id.action == "block_mandate"):
+            mandate = line.mandate_id
+            if mandate.state == "active":
+                mandate.action_block(
+                    _("Rejection %(code)s: %(label)s", code=line.reason_code, label=line.reason_id.name)
+                )
+
+    def _open_cases(self, lines):
+        cases = self.env["arrears.case"]._open_for_receipts(lines.receipt_id, cause="rejection")
+        lines_by_contract = defaultdict(lambda: self.env["sepa.return.line"])
+        for line in lines:
+            lines_by_contract[line.receipt_id.contract_id] |= line
+        cases._message_log_batch(
+            bodies={
+                case.id: self.env._(
+                    "Direct debit rejected by the bank: %(details)s.",
+                    details=", ".join(
+                        f"{line.receipt_id.name} {line.reason_code or '?'} "
+                        f"({line.reason_id.name or line.additional_info})"
+                        for line in lines_by_contract[case.contract_id]
+                    ),
+                )
+                for case in cases
+            }
+        )
+        return cases

@@ -1,0 +1,209 @@
+import base64
+from datetime import date
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import SepaCommon
+
+
+def pain002(batch_name, rejections, version="pain.002.001.03"):
+    """A pain.002 status report rejecting ``rejections``: [(end_to_end_id, amount, code)]."""
+    transactions = "".join(
+        f"""<TxInfAndSts><StsId>REJ-{e2e}</StsId><OrgnlEndToEndId>{e2e}</OrgnlEndToEndId><TxSts>RJCT</TxSts>
+        <StsRsnInf><Rsn><Cd>{code}</Cd></Rsn><AddtlInf>bank says {code}</AddtlInf></StsRsnInf>
+        <OrgnlTxRef><Amt><InstdAmt Ccy="EUR">{amount:.2f}</InstdAmt></Amt></OrgnlTxRef></TxInfAndSts>"""
+        for e2e, amount, code in rejections
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:{version}"><CstmrPmtStsRpt>
+<GrpHdr><MsgId>STS-{batch_name}</MsgId><CreDtTm>2026-01-07T09:00:00</CreDtTm></GrpHdr>
+<OrgnlGrpInfAndSts><OrgnlMsgId>{batch_name}</OrgnlMsgId><OrgnlMsgNmId>pain.008.001.08</OrgnlMsgNmId></OrgnlGrpInfAndSts>
+<OrgnlPmtInfAndSts><OrgnlPmtInfId>{batch_name}-RCUR</OrgnlPmtInfId>{transactions}</OrgnlPmtInfAndSts>
+</CstmrPmtStsRpt></Document>""".encode()
+
+
+def camt054(rejections):
+    entries = "".join(
+        f"""<Ntry><Amt Ccy="EUR">{amount:.2f}</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts>
+        <BookgDt><Dt>2026-01-09</Dt></BookgDt><NtryDtls><TxDtls><Refs><EndToEndId>{e2e}</EndToEndId></Refs>
+        <AmtDtls><InstdAmt><Amt Ccy="EUR">{amount:.2f}</Amt></InstdAmt></AmtDtls>
+        <RtrInf><Rsn><Cd>{code}</Cd></Rsn></RtrInf></TxDtls></NtryDtls></Ntry>"""
+        for e2e, amount, code in rejections
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"><BkToCstmrDbtCdtNtfctn>
+<GrpHdr><MsgId>NTF-1</MsgId><CreDtTm>2026-01-09T08:00:00</CreDtTm></GrpHdr>
+<Ntfctn><Id>N1</Id>{entries}</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>""".encode()
+
+
+@tagged("post_install", "-at_install")
+class TestBankRejection(SepaCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.fee_account = cls.company_data["default_account_expense"]
+        cls.fee_income = cls.company_data["default_account_revenue"]
+
+    def setUp(self):
+        super().setUp()
+        self.partners = self.env["res.partner"].create([{"name": f"Debtor {i}"} for i in range(3)])
+        self.contracts = self.env["insurance.contract"]
+        for partner in self.partners:
+            self.contracts |= self._create_debit_contract(partner=partner, split="quarterly")
+        self.receipts = self.env["insurance.premium.receipt"]
+        for contract in self.contracts:
+            self.receipts |= self._issue(contract)
+        self.batch = self._batch()
+        self.batch.action_prepare()
+        self.batch.action_generate()
+        self.batch.action_confirm()
+        self.debits = {line.receipt_id: line for line in self.batch.collect_line_ids}
+
+    def _import(self, content, filename="status.xml"):
+        record = self.env["sepa.return.import"].create(
+            {
+                "file": base64.b64encode(content),
+                "filename": filename,
+            }
+        )
+        record.action_parse()
+        return record
+
+    def _e2e(self, index):
+        return self.debits[self.receipts[index]].end_to_end_id
+
+    def test_rejection_undoes_the_debit_and_opens_the_case(self):
+        record = self._import(pain002(self.batch.name, [(self._e2e(0), 275.0, "AM04"), (self._e2e(1), 275.0, "AC04")]))
+        self.assertEqual(record.line_ids.mapped("match_state"), ["matched", "matched"])
+        self.assertEqual(record.line_ids.receipt_id, self.receipts[:2])
+        self.assertIn("Present again", record.line_ids.filtered(lambda line: line.reason_code == "AM04").action)
+        self.assertEqual(self.receipts[0].state, "paid", "nothing is posted before confirmation")
+
+        record.action_confirm()
+        move = record.move_id
+        self.assertEqual(move.state, "posted")
+        self.assertEqual(move.date, date(2026, 1, 7), "dated the rejection date")
+        receivable = move.line_ids.filtered(lambda aml: aml.account_id == self.receivable_account)
+        self.assertEqual(sorted(receivable.mapped("debit")), [275.0, 275.0])
+        self.assertEqual(receivable.partner_id, self.partners[:2])
+        outstanding = move.line_ids.filtered("credit")
+        self.assertEqual((outstanding.account_id, outstanding.credit), (self.batch._outstanding_account(), 550.0))
+        # The receipts are open again; the third one stays paid.
+        self.assertEqual(self.receipts[:2].mapped("state"), ["open", "open"])
+        self.assertEqual(self.receipts[:2].mapped("amount_residual"), [275.0, 275.0])
+        self.assertEqual(self.receipts[2].state, "paid")
+        # The batch entry is kept: its credit lines are now matched with the rejection.
+        self.assertTrue(all(self.debits[r].move_line_id.reconciled for r in self.receipts[:2]))
+        self.assertEqual(self.debits[self.receipts[0]].state, "rejected")
+        # Mandate blocked for a closed account, kept for insufficient funds.
+        self.assertEqual(self.contracts[1].mandate_id.state, "blocked")
+        self.assertIn("AC04", self.contracts[1].mandate_id.block_reason)
+        self.assertEqual(self.contracts[0].mandate_id.state, "active")
+        # Arrears opened with the rejection as cause.
+        case = self.contracts[0].case_ids
+        self.assertEqual((case.state, case.cause, case.amount_due), ("open", "rejection", 275.0))
+        self.assertIn("AM04", case.message_ids[0].body)
+
+    def test_fee_is_booked_and_charged_to_the_client(self):
+        self.company.write(
+            {
+                "sepa_rejection_fee": 7.5,
+                "sepa_rejection_fee_account_id": self.fee_account.id,
+                "sepa_charge_rejection_fee": True,
+                "sepa_fee_income_account_id": self.fee_income.id,
+            }
+        )
+        record = self._import(pain002(self.batch.name, [(self._e2e(0), 275.0, "AM04")]))
+        record.action_confirm()
+        fee_line = record.move_id.line_ids.filtered(lambda aml: aml.account_id == self.fee_account)
+        self.assertEqual(fee_line.debit, 7.5)
+        self.assertEqual(record.move_id.line_ids.filtered("credit").credit, 282.5, "the bank takes debit and fee")
+        invoice = record.fee_move_ids
+        self.assertEqual((invoice.partner_id, invoice.amount_total, invoice.state), (self.partners[0], 7.5, "posted"))
+
+    def test_same_file_twice_changes_nothing_the_second_time(self):
+        content = pain002(self.batch.name, [(self._e2e(0), 275.0, "AM04")])
+        self._import(content).action_confirm()
+        moves = self.env["account.move"].search_count([])
+        with self.assertRaisesRegex(UserError, "already imported"), self.cr.savepoint():
+            self._import(content)
+        self.assertEqual(self.env["account.move"].search_count([]), moves)
+
+    def test_the_same_rejection_in_another_file_is_flagged(self):
+        self._import(pain002(self.batch.name, [(self._e2e(0), 275.0, "AM04")])).action_confirm()
+        again = self._import(camt054([(self._e2e(0), 275.0, "AM04")]), "camt.xml")
+        self.assertEqual(again.line_ids.match_state, "already_rejected")
+        again.action_confirm()
+        self.assertEqual(self.receipts[0].amount_residual, 275.0, "not undone twice")
+
+    def test_unknown_reference_and_wrong_amount_are_kept_not_guessed(self):
+        record = self._import(pain002(self.batch.name, [("UNKNOWN-E2E", 100.0, "AM04"), (self._e2e(1), 999.0, "AM04")]))
+        states = {line.end_to_end_id: line.match_state for line in record.line_ids}
+        self.assertEqual(states, {"UNKNOWN-E2E": "unmatched", self._e2e(1): "amount_mismatch"})
+        record.action_confirm()
+        self.assertEqual(record.state, "done")
+        self.assertEqual(record.issue_count, 2)
+        self.assertFalse(record.move_id)
+        self.assertEqual(self.receipts[1].state, "paid")
+
+    def test_debit_of_another_company_is_flagged(self):
+        other = self.setup_other_company(name="Other Broker")["company"]
+        record = (
+            self.env["sepa.return.import"]
+            .with_company(other)
+            .create(
+                {
+                    "file": base64.b64encode(pain002(self.batch.name, [(self._e2e(0), 275.0, "AM04")])),
+                    "filename": "status.xml",
+                    "company_id": other.id,
+                }
+            )
+        )
+        record.action_parse()
+        self.assertEqual(record.line_ids.match_state, "other_company")
+        self.assertFalse(record.line_ids.receipt_id)
+
+    def test_am04_is_presented_again_until_the_limit(self):
+        self.company.sepa_max_representations = 1
+        receipt = self.receipts[0]
+        self._import(pain002(self.batch.name, [(self._e2e(0), 275.0, "AM04")])).action_confirm()
+        second = self._batch(collection_date=date(2026, 1, 20))
+        second.action_prepare()
+        line = second.collect_line_ids.filtered(lambda line: line.receipt_id == receipt)
+        self.assertEqual(line.sequence_type, "RCUR")
+        second.action_generate()
+        second.action_confirm()
+        self._import(pain002(second.name, [(line.end_to_end_id, 275.0, "AM04")]), "second.xml").action_confirm()
+        third = self._batch(collection_date=date(2026, 2, 5))
+        with self.assertRaisesRegex(UserError, "Nothing to collect"), self.cr.savepoint():
+            third.action_prepare()
+        self.assertEqual(receipt.state, "open")
+
+    def test_refused_by_debtor_is_not_presented_again(self):
+        self._import(pain002(self.batch.name, [(self._e2e(2), 275.0, "MS02")])).action_confirm()
+        batch = self._batch(collection_date=date(2026, 1, 20))
+        with self.assertRaisesRegex(UserError, "Nothing to collect"), self.cr.savepoint():
+            batch.action_prepare()
+
+    def test_camt054_return_is_undone_too(self):
+        record = self._import(camt054([(self._e2e(2), 275.0, "MD06")]), "camt.xml")
+        self.assertEqual((record.line_ids.kind, record.line_ids.match_state), ("refund", "matched"))
+        record.action_confirm()
+        self.assertEqual(self.receipts[2].state, "open")
+        self.assertEqual(record.move_id.date, date(2026, 1, 9))
+
+    def test_malformed_and_hostile_files_are_refused_and_nothing_is_kept(self):
+        xxe = (
+            b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/hostname">]>'
+            b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"><CstmrPmtStsRpt>'
+            b"<GrpHdr><MsgId>&x;</MsgId></GrpHdr></CstmrPmtStsRpt></Document>"
+        )
+        for content, message in (
+            (b"<Document><broken>", "cannot be read"),
+            (xxe, "DOCTYPE"),
+            (b'<Document xmlns="urn:other"/>', "not a pain.002, camt.054 or camt.053"),
+        ):
+            with self.subTest(message=message), self.assertRaisesRegex(UserError, message), self.cr.savepoint():
+                self._import(content)
+        self.assertFalse(self.env["sepa.return.line"].search([]))
