@@ -75,7 +75,9 @@ class InsurancePremiumReceipt(models.Model):
         compute="_compute_state",
         store=True,
         index=True,
-        tracking=True,
+        # Not tracked: it follows the invoice, whose chatter already tells each
+        # payment and rejection; a message per receipt would cost a batch of
+        # 1,000 debits 1,000 messages.
     )
     cancelled = fields.Boolean(copy=False, readonly=True)
     notice_date = fields.Date(
