@@ -192,8 +192,8 @@ class ArrearsCase(models.Model):
     def _close(self):
         today = fields.Date.context_today(self)
         self.write({"state": "closed", "stage": "closed", "date_closed": today})
-        for case in self:
-            case.message_post(body=_("Case closed: nothing is due any more."))
+        body = _("Case closed: nothing is due any more.")
+        self._message_log_batch(bodies=dict.fromkeys(self.ids, body))
 
     def action_refresh(self):
         self._refresh()

@@ -291,8 +291,10 @@ class SepaReturnImport(models.Model):
             plan_pairs.extend(zip(group, receivables, strict=True))
         moves.action_post()
         credit_lines = lines.debit_line_id.move_line_id
-        credit_lines.remove_move_reconcile()
-        self.env["account.move.line"]._reconcile_plan(
+        # As for the batch: no tracking message per invoice; the rejection entry,
+        # the file and the arrears case carry the trail.
+        credit_lines.with_context(tracking_disable=True).remove_move_reconcile()
+        self.env["account.move.line"].with_context(tracking_disable=True)._reconcile_plan(
             [line.debit_line_id.move_line_id + receivable for line, receivable in plan_pairs]
         )
         self.move_id = moves[:1]

@@ -26,7 +26,7 @@ class SepaReturnLine(models.Model):
         [("reject", "Reject (before settlement)"), ("return", "Return"), ("refund", "Refund")], default="reject"
     )
     reason_code = fields.Char()
-    reason_id = fields.Many2one("sepa.return.reason", string="Reason")
+    reason_id = fields.Many2one("sepa.return.reason")
     additional_info = fields.Char()
     match_state = fields.Selection(MATCH_STATES, required=True, default="unmatched")
     action = fields.Char(string="What Happens", compute="_compute_action")
