@@ -34,8 +34,22 @@ def _peak_rss_mb():
     return float("nan")
 
 
+def _timed(env, *steps):
+    """Run ``(label, step)`` pairs; return ``(label, seconds, SQL queries)`` for each."""
+    from odoo import sql_db
+
+    figures = []
+    for label, step in steps:
+        queries = sql_db.sql_counter
+        start = time.perf_counter()
+        step()
+        env.flush_all()
+        figures.append((label, time.perf_counter() - start, sql_db.sql_counter - queries))
+    return figures
+
+
 def run(n):
-    from odoo import api, sql_db
+    from odoo import api
     from odoo.api import SUPERUSER_ID
 
     with bench_database(f"arrears_bench_sepa_{n}", modules=["sepa_dunning"]) as registry:
@@ -94,26 +108,20 @@ def run(n):
 
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            figures = []
             _reset_peak_rss()
             batch = env["sepa.debit.batch"].create({"journal_id": journal_id, "collection_date": "2026-01-05"})
-            for label, step in (
+            figures = _timed(
+                env,
                 ("build the batch", batch.action_prepare),
                 ("generate + validate the file", batch.action_generate),
                 ("post + reconcile", batch.action_confirm),
-            ):
-                queries = sql_db.sql_counter
-                start = time.perf_counter()
-                step()
-                env.flush_all()
-                figures.append((label, time.perf_counter() - start, sql_db.sql_counter - queries))
+            )
             peak = _peak_rss_mb()
             paid = env["insurance.premium.receipt"].search_count([("state", "=", "paid")])
             cr.commit()
 
             # The bank rejects every debit: import (read + match), then confirm
             # (undo, mandate action, arrears cases).
-            rejection_figures = []
             content = returns.status_report(
                 batch.name,
                 [
@@ -123,15 +131,11 @@ def run(n):
                 date(2026, 1, 7),
             )
             record = env["sepa.return.import"].create({"file": base64.b64encode(content), "filename": "status.xml"})
-            for label, step in (
+            rejection_figures = _timed(
+                env,
                 ("import rejections", record.action_parse),
                 ("confirm rejections", record.action_confirm),
-            ):
-                queries = sql_db.sql_counter
-                start = time.perf_counter()
-                step()
-                env.flush_all()
-                rejection_figures.append((label, time.perf_counter() - start, sql_db.sql_counter - queries))
+            )
             reopened = env["insurance.premium.receipt"].search_count([("state", "=", "open")])
             cr.commit()
         for label, seconds, queries in figures:
