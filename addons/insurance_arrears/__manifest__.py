@@ -24,6 +24,8 @@
         "views/insurance_premium_receipt_views.xml",
         "views/insurance_insurer_statement_views.xml",
         "views/arrears_case_views.xml",
+        "views/arrears_payment_link_views.xml",
+        "views/payment_link_templates.xml",
         "views/res_partner_views.xml",
         "views/res_company_views.xml",
         "views/crm_lead_views.xml",

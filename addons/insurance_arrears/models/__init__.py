@@ -1,5 +1,7 @@
 from . import account_move
+from . import account_payment
 from . import arrears_case
+from . import arrears_payment_link
 from . import crm_lead
 from . import insurance_contract
 from . import insurance_insurer_statement

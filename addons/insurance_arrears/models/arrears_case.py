@@ -82,6 +82,11 @@ class ArrearsCase(models.Model):
     date_closed = fields.Date(readonly=True, copy=False)
     next_action = fields.Char(tracking=True)
     next_action_date = fields.Date(tracking=True)
+    payment_link_ids = fields.One2many("arrears.payment.link", "case_id", string="Payment Links")
+    payment_link_id = fields.Many2one(
+        "arrears.payment.link", compute="_compute_payment_link_id", string="Active Payment Link"
+    )
+    payment_url = fields.Char(compute="_compute_payment_link_id", string="Payment Link URL")
 
     _one_open_case_per_contract = models.UniqueIndex(
         "(contract_id) WHERE state = 'open'",
@@ -118,6 +123,12 @@ class ArrearsCase(models.Model):
             else:
                 case.days_overdue = 0
                 case.ageing = False
+
+    @api.depends("payment_link_ids.state", "payment_link_ids.token")
+    def _compute_payment_link_id(self):
+        for case in self:
+            case.payment_link_id = case.payment_link_ids.filtered(lambda link: link.state == "active")[:1]
+            case.payment_url = case.payment_link_id.url
 
     @api.model
     def _group_expand_stage(self, stages, domain):
@@ -192,8 +203,33 @@ class ArrearsCase(models.Model):
     def _close(self):
         today = fields.Date.context_today(self)
         self.write({"state": "closed", "stage": "closed", "date_closed": today})
+        self.payment_link_ids.filtered(lambda link: link.state == "active").state = "closed"
         body = _("Case closed: nothing is due any more.")
         self._message_log_batch(bodies=dict.fromkeys(self.ids, body))
+
+    # -------------------------------------------------------------------------
+    # Payment link
+    # -------------------------------------------------------------------------
+
+    def _ensure_payment_links(self):
+        """Give every open case of ``self`` its active payment link, in one batch.
+
+        :return: the active links of the open cases
+        """
+        open_cases = self.filtered(lambda c: c.state == "open")
+        missing = open_cases.filtered(lambda c: not c.payment_link_id)
+        self.env["arrears.payment.link"].create([{"case_id": case.id} for case in missing])
+        missing.invalidate_recordset(["payment_link_id", "payment_url"])
+        return open_cases.payment_link_id
+
+    def action_new_payment_link(self):
+        """Revoke the active link (a forwarded or leaked one) and issue a new one."""
+        old = self.payment_link_id
+        old.state = "cancelled"
+        old.flush_recordset(["state"])  # the one-active-link index is checked on insert
+        self._ensure_payment_links()
+        for case in self.filtered("payment_link_id"):
+            case.message_post(body=_("New payment link issued; the previous one no longer works."))
 
     def action_refresh(self):
         self._refresh()

@@ -5,3 +5,4 @@ from . import test_insurer_statement
 from . import test_notice
 from . import test_receipts
 from . import test_security
+from . import test_payment_link

@@ -1,0 +1,63 @@
+from werkzeug.exceptions import NotFound
+
+from odoo import http
+from odoo.exceptions import UserError
+from odoo.http import request
+from odoo.tools import consteq
+
+from ..models.arrears_payment_link import PaymentProviderUnavailable
+
+
+class ArrearsPaymentLinkController(http.Controller):
+    """The customer's side of a payment link: a page on the broker's own domain.
+
+    The controller only finds the link from its token and hands over to the
+    model; it holds no business logic.
+    """
+
+    def _link(self, token):
+        # Public route: the token is the payer's only credential. sudo() reads the
+        # one link it names; an unknown token is a 404, like a closed door.
+        link = request.env["arrears.payment.link"].sudo().search([("token", "=", token)], limit=1)
+        if not link or not consteq(link.token, token):
+            raise NotFound()
+        # The page speaks the debtor's language.
+        return link.with_context(lang=link.partner_id.lang or link.company_id.partner_id.lang)
+
+    @http.route("/arrears/pay/<string:token>", type="http", auth="public", methods=["GET"], sitemap=False)
+    def payment_page(self, token, status=None, **kwargs):
+        link = self._link(token)
+        link._record_opening()
+        return request.render("insurance_arrears.payment_link_page", link._page_values(status=status))
+
+    @http.route("/arrears/pay/<string:token>/checkout", type="http", auth="public", methods=["POST"], sitemap=False)
+    def checkout(self, token, **kwargs):
+        link = self._link(token)
+        try:
+            url = link._checkout_url()
+        except PaymentProviderUnavailable:
+            return request.redirect(f"/arrears/pay/{token}?status=unavailable")
+        except UserError:
+            return request.redirect(f"/arrears/pay/{token}?status=nothing_due")
+        return request.redirect(url, local=url.startswith("/"))
+
+    @http.route("/arrears/pay/<string:token>/demo", type="http", auth="public", methods=["GET"], sitemap=False)
+    def demo_page(self, token, **kwargs):
+        link = self._link(token)
+        if link.provider != "demo":
+            raise NotFound()
+        return request.render("insurance_arrears.payment_link_demo_page", link._page_values())
+
+    @http.route(
+        "/arrears/pay/<string:token>/demo/<any(success,failure):outcome>",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        sitemap=False,
+    )
+    def demo_outcome(self, token, outcome, **kwargs):
+        link = self._link(token)
+        if link.provider != "demo":
+            raise NotFound()
+        status = link._demo_outcome(outcome == "success")
+        return request.redirect(f"/arrears/pay/{token}?status={status}")

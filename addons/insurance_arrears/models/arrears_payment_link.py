@@ -1,0 +1,251 @@
+import secrets
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+
+class PaymentProviderUnavailable(Exception):
+    """A provider could not be reached: the payer is asked to try again later.
+
+    Providers raise it from ``_checkout_url``; nothing is recorded when they do.
+    """
+
+
+class ArrearsPaymentLink(models.Model):
+    """The payment link of an arrears case, whatever the provider behind it.
+
+    The customer's URL holds only an unguessable token and always asks for the
+    amount due at the moment it is opened: a link clicked days after the notice
+    never makes anyone pay twice or pay a stale amount. Providers (demo here,
+    Stripe in its own addon) extend ``provider`` and ``_checkout_url``; the
+    accounting of a payment is ``_register_payment``, the same for all.
+    """
+
+    _name = "arrears.payment.link"
+    _description = "Arrears Payment Link"
+    _order = "id desc"
+    _check_company_auto = True
+    _rec_name = "case_id"
+
+    case_id = fields.Many2one("arrears.case", required=True, index=True, ondelete="cascade", check_company=True)
+    company_id = fields.Many2one(related="case_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="case_id.currency_id")
+    partner_id = fields.Many2one(related="case_id.partner_id", string="Debtor", store=True, index=True)
+    contract_id = fields.Many2one(related="case_id.contract_id", store=True, index=True)
+    introducer_id = fields.Many2one(related="case_id.introducer_id", store=True, index=True)
+    insurer_id = fields.Many2one(related="case_id.insurer_id", store=True, index=True)
+
+    token = fields.Char(
+        required=True,
+        readonly=True,
+        copy=False,
+        default=lambda self: secrets.token_urlsafe(32),
+        groups="insurance_arrears.group_arrears_user",
+    )
+    url = fields.Char(string="Link", compute="_compute_url")
+    provider = fields.Selection(
+        [("demo", "Demo (simulated payment)")],
+        required=True,
+        default=lambda self: self._default_provider(),
+        help="Who takes the payment. The demo provider simulates it on a local page.",
+    )
+    state = fields.Selection(
+        [
+            ("active", "Active"),
+            ("paid", "Paid"),
+            ("closed", "Closed"),
+            ("cancelled", "Cancelled"),
+        ],
+        default="active",
+        required=True,
+        index=True,
+        help="Active until the case is closed: Paid when a payment through the link settled it, "
+        "Closed when it was settled otherwise, Cancelled when an accountant revoked it.",
+    )
+    amount_due = fields.Monetary(related="case_id.amount_due", string="Amount Due Now")
+    amount_paid = fields.Monetary(readonly=True, copy=False)
+    provider_reference = fields.Char(
+        readonly=True, copy=False, index="btree_not_null", help="The provider's id of the last checkout."
+    )
+    date_expiry = fields.Date(string="Expires On", help="Leave empty: the link is valid until the case is closed.")
+    open_count = fields.Integer(string="Times Opened", readonly=True, copy=False)
+    date_first_opened = fields.Datetime(string="First Opened", readonly=True, copy=False)
+    date_paid = fields.Datetime(string="Paid On", readonly=True, copy=False)
+    payment_ids = fields.One2many("account.payment", "arrears_link_id", string="Payments", readonly=True)
+    overpaid = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="A payment through the link exceeded what was due: the excess is the client's credit, to refund or keep.",
+    )
+
+    _unique_token = models.UniqueIndex("(token)", "A payment link token is unique.")
+    _one_active_link_per_case = models.UniqueIndex(
+        "(case_id) WHERE state = 'active'", "A case has one active payment link at a time."
+    )
+
+    @api.model
+    def _default_provider(self):
+        """The provider new links use: the last installed one that is ready to take payments."""
+        return "demo"
+
+    @api.depends("token")
+    def _compute_url(self):
+        for link in self:
+            link.url = link.token and f"{link.get_base_url()}/arrears/pay/{link.token}"
+
+    # -------------------------------------------------------------------------
+    # Provider seam
+    # -------------------------------------------------------------------------
+
+    def _is_payable(self):
+        """Whether the link can take a payment now."""
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        return (
+            self.state == "active"
+            and self.case_id.state == "open"
+            and self.amount_due > 0
+            and not (self.date_expiry and self.date_expiry < today)
+        )
+
+    def _checkout_url(self):
+        """Where to send the payer to pay the amount due now.
+
+        Providers override it for their own ``provider`` value and call super
+        otherwise. Raises ``PaymentProviderUnavailable`` when the provider
+        cannot be reached, ``UserError`` when nothing can be paid.
+        """
+        self.ensure_one()
+        if not self._is_payable():
+            raise UserError(self.env._("Nothing is due on this link any more."))
+        if self.provider == "demo":
+            return f"/arrears/pay/{self.token}/demo"
+        raise UserError(self.env._("The payment provider %(provider)s is not installed.", provider=self.provider))
+
+    def _record_opening(self):
+        """Count an opening of the customer page (the dashboards measure conversion)."""
+        now = fields.Datetime.now()
+        for link in self:
+            link.write({"open_count": link.open_count + 1, "date_first_opened": link.date_first_opened or now})
+
+    def _page_values(self, status=None):
+        """What the customer page shows: who asks, for which contract, what is due now.
+
+        Nothing a person holding a forwarded link should not see: no address,
+        no bank account, no mandate.
+        """
+        self.ensure_one()
+        case = self.case_id
+        return {
+            "token": self.token,
+            "company": self.company_id,
+            "currency": self.currency_id,
+            "contract": case.contract_id,
+            "partner_name": case.partner_id.name,
+            "insurer_name": case.insurer_id.name,
+            "receipts": case._open_receipts().sorted("date_due"),
+            "amount_due": case.amount_due,
+            "payable": self._is_payable(),
+            "status": status,
+        }
+
+    def _demo_outcome(self, success):
+        """The demo provider's simulated outcome: a payment of the amount due, or a decline.
+
+        :return: the status shown to the payer
+        """
+        self.ensure_one()
+        if not success:
+            self.case_id.message_post(body=self.env._("Demo payment declined on the payment link."))
+            return "failed"
+        if not self._is_payable():
+            return "nothing_due"
+        self._register_payment(self.amount_due, reference=self.env._("Demo payment"))
+        return "paid"
+
+    # -------------------------------------------------------------------------
+    # Accounting of a payment (provider-neutral)
+    # -------------------------------------------------------------------------
+
+    def _payment_journal(self):
+        """Journal that receives payments of this link's provider (the company's bank for the demo)."""
+        self.ensure_one()
+        journal = self.env["account.journal"].search(
+            [*self.env["account.journal"]._check_company_domain(self.company_id), ("type", "=", "bank")], limit=1
+        )
+        if not journal:
+            raise UserError(self.env._("Company %(company)s has no bank journal.", company=self.company_id.name))
+        return journal
+
+    def _register_payment(self, amount, journal=None, date=None, reference=None):
+        """Post a payment received through this link and settle the case's receipts with it.
+
+        One ``account.payment`` on ``journal`` (the provider's), reconciled with
+        the open receipts of the case oldest first, in one reconciliation plan.
+        What is left unpaid stays due; an excess stays on the client's account
+        as a credit and the link is flagged as overpaid, so that an accountant
+        refunds it (this is how a link paid while a direct debit of the same
+        receipt also went through shows up).
+
+        :return: the posted ``account.payment``
+        """
+        self.ensure_one()
+        if amount <= 0:
+            raise UserError(self.env._("A payment amount must be positive."))
+        journal = journal or self._payment_journal()
+        case = self.case_id
+        receipts = case.receipt_ids.filtered(lambda r: r.state == "open" and r.amount_residual > 0)
+        partner = case.partner_id.commercial_partner_id
+        payment = (
+            # The caller may be a public route or a webhook: work in the link's company.
+            self.env["account.payment"]
+            .with_company(self.company_id)
+            .with_context(force_payment_move=True)
+            .create(
+                {
+                    "payment_type": "inbound",
+                    "partner_type": "customer",
+                    "partner_id": partner.id,
+                    "amount": amount,
+                    "date": date or fields.Date.context_today(self),
+                    "journal_id": journal.id,
+                    "memo": reference or case.contract_id.name,
+                    "arrears_link_id": self.id,
+                }
+            )
+        )
+        payment.action_post()
+        receivable = receipts.move_id.line_ids.filtered(
+            lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
+        )
+        counterpart = payment.move_id.line_ids.filtered_domain([("account_id", "in", receivable.account_id.ids)])
+        if receivable and counterpart:
+            # Oldest first: the plan applies the credit to the debits by maturity date.
+            self.env["account.move.line"]._reconcile_plan([receivable + counterpart])
+        currency = self.currency_id
+        # What the receipts did not absorb stays as the client's credit.
+        excess = -sum(counterpart.mapped("amount_residual")) if counterpart else amount
+        values = {"amount_paid": self.amount_paid + amount}
+        if currency.compare_amounts(excess, 0) > 0:
+            values["overpaid"] = True
+        if case.state == "closed" or not case._open_receipts():
+            values.update(state="paid", date_paid=fields.Datetime.now())
+        self.write(values)
+        case.message_post(
+            body=self.env._(
+                "Payment of %(amount)s received through the payment link (%(journal)s).",
+                amount=currency.format(amount),
+                journal=journal.name,
+            )
+        )
+        if values.get("overpaid"):
+            case.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=self.env._("Overpayment to refund"),
+                note=self.env._(
+                    "%(amount)s paid through the link exceeds what was due: refund the client or keep it as a credit.",
+                    amount=currency.format(excess),
+                ),
+                user_id=case.user_id.id or self.env.uid,
+            )
+        return payment

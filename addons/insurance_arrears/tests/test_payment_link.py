@@ -1,0 +1,161 @@
+from datetime import date
+
+from freezegun import freeze_time
+
+from odoo.exceptions import UserError
+from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
+
+from .common import InsuranceArrearsCommon
+
+
+class PaymentLinkCommon(InsuranceArrearsCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.contract = cls._create_contract(split="quarterly")
+        with freeze_time("2026-04-20"):
+            cls.receipts = cls.contract._generate_receipts(until=date(2026, 4, 1)).sorted("period_start")
+            cls.env["arrears.case"]._cron_sync()
+        cls.case = cls.contract.case_ids
+        cls.link = cls.case._ensure_payment_links()
+
+    def _receivable_lines(self, payment):
+        return payment.move_id.line_ids.filtered(lambda line: line.account_id == self.receivable_account)
+
+
+@tagged("post_install", "-at_install")
+class TestPaymentLink(PaymentLinkCommon):
+    def test_one_active_link_per_case_with_an_unguessable_token(self):
+        self.assertEqual(len(self.link), 1)
+        self.assertEqual(self.case._ensure_payment_links(), self.link, "asking again gives the same link")
+        self.assertGreaterEqual(len(self.link.token), 40)
+        self.assertNotIn(str(self.case.id), self.link.token)
+        self.assertTrue(self.link.url.endswith(f"/arrears/pay/{self.link.token}"))
+        self.assertEqual(self.case.payment_url, self.link.url)
+
+    def test_new_link_revokes_the_old_one(self):
+        old = self.link
+        self.case.action_new_payment_link()
+        self.assertEqual(old.state, "cancelled")
+        self.assertTrue(self.case.payment_link_id)
+        self.assertNotEqual(self.case.payment_link_id, old)
+        self.assertNotEqual(self.case.payment_link_id.token, old.token)
+
+    def test_full_payment_settles_receipts_oldest_first_and_closes_case(self):
+        self.assertEqual(self.case.amount_due, 550.0)
+        payment = self.link._register_payment(550.0, journal=self.bank_journal)
+        self.assertEqual(payment.move_id.state, "posted")
+        self.assertEqual(payment.arrears_link_id, self.link)
+        self.assertEqual(self._receivable_lines(payment).credit, 550.0)
+        self.assertTrue(self._receivable_lines(payment).reconciled)
+        self.assertEqual(self.receipts.mapped("amount_residual"), [0.0, 0.0])
+        self.assertEqual(self.case.state, "closed")
+        self.assertEqual(self.link.state, "paid")
+        self.assertEqual(self.link.amount_paid, 550.0)
+        self.assertFalse(self.link.overpaid)
+        self.assertIn("received through the payment link", "".join(self.case.message_ids.mapped("body")))
+
+    def test_partial_payment_pays_the_oldest_receipt_and_leaves_the_rest_due(self):
+        self.link._register_payment(300.0, journal=self.bank_journal)
+        self.assertEqual(self.receipts[0].amount_residual, 0.0, "January first")
+        self.assertEqual(self.receipts[1].amount_residual, 250.0)
+        self.assertEqual(self.case.state, "open")
+        self.assertEqual(self.case.amount_due, 250.0)
+        self.assertEqual(self.link.state, "active", "the link still asks for the rest")
+
+    def test_overpayment_stays_as_credit_and_is_flagged(self):
+        payment = self.link._register_payment(600.0, journal=self.bank_journal)
+        counterpart = self._receivable_lines(payment)
+        self.assertEqual(counterpart.amount_residual, -50.0, "50 left as the client's credit")
+        self.assertTrue(self.link.overpaid)
+        activity = self.case.activity_ids
+        self.assertEqual(len(activity), 1)
+        self.assertIn("50.00", activity.note)
+
+    def test_payment_when_nothing_is_due_is_all_credit(self):
+        # A SEPA debit settled the receipts while the client paid through the link.
+        self.receipts._register_payments(self.bank_journal)
+        self.assertEqual(self.case.state, "closed")
+        self.assertEqual(self.link.state, "closed")
+        payment = self.link._register_payment(550.0, journal=self.bank_journal)
+        self.assertEqual(self._receivable_lines(payment).amount_residual, -550.0)
+        self.assertTrue(self.link.overpaid)
+
+    def test_closed_case_link_is_not_payable(self):
+        self.receipts._register_payments(self.bank_journal)
+        self.assertFalse(self.link._is_payable())
+        with self.assertRaises(UserError):
+            self.link._checkout_url()
+
+    def test_expired_link_is_not_payable(self):
+        self.link.date_expiry = date(2020, 1, 1)
+        self.assertFalse(self.link._is_payable())
+
+    def test_negative_amount_is_refused(self):
+        with self.assertRaises(UserError):
+            self.link._register_payment(-10.0, journal=self.bank_journal)
+        self.assertFalse(self.link.payment_ids)
+
+    def test_page_shows_no_address(self):
+        values = self.link._page_values()
+        self.assertEqual(values["amount_due"], 550.0)
+        self.assertEqual(values["receipts"], self.receipts)
+        self.assertNotIn("street", values)
+        self.assertNotIn("12 rue de la Paix", str(values))
+
+    def test_demo_outcomes(self):
+        self.assertEqual(self.link._demo_outcome(False), "failed")
+        self.assertEqual(self.case.state, "open")
+        self.assertEqual(self.link._demo_outcome(True), "paid")
+        self.assertEqual(self.case.state, "closed")
+        self.assertEqual(self.link.payment_ids.amount, 550.0)
+        self.assertEqual(self.link._demo_outcome(True), "nothing_due", "a replay pays nothing twice")
+        self.assertEqual(len(self.link.payment_ids), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestPaymentLinkPage(PaymentLinkCommon, HttpCase):
+    def test_page_shows_who_asks_and_what_is_due(self):
+        response = self.url_open(f"/arrears/pay/{self.link.token}")
+        self.assertEqual(response.status_code, 200)
+        html = response.text
+        self.assertIn(self.company.name, html)
+        self.assertIn(self.contract.name, html)
+        self.assertIn("Jeanne Dupont", html)
+        for receipt in self.receipts:
+            self.assertIn(receipt.name, html)
+        self.assertIn("550.00", html)
+        self.assertIn("07001234", html, "the ORIAS number tells who writes")
+        self.assertNotIn("rue de la Paix", html, "no address on a page a forwarded link opens")
+        self.assertEqual(self.link.open_count, 1)
+        self.assertTrue(self.link.date_first_opened)
+
+    @mute_logger("odoo.http", "werkzeug")
+    def test_unknown_or_forged_token_is_404(self):
+        for token in ("nope", self.link.token[:-1] + ("A" if self.link.token[-1] != "A" else "B")):
+            self.assertEqual(self.url_open(f"/arrears/pay/{token}").status_code, 404)
+        self.assertEqual(self.link.open_count, 0)
+
+    @mute_logger("odoo.http", "werkzeug")
+    def test_checkout_needs_csrf(self):
+        response = self.url_open(f"/arrears/pay/{self.link.token}/checkout", data={"pay": "1"}, allow_redirects=False)
+        self.assertEqual(response.status_code, 400)
+        self.assertFalse(self.link.payment_ids)
+
+    def test_demo_flow_from_the_page_pays_the_amount_due(self):
+        page = self.url_open(f"/arrears/pay/{self.link.token}")
+        csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+        response = self.url_open(
+            f"/arrears/pay/{self.link.token}/checkout", data={"csrf_token": csrf}, allow_redirects=False
+        )
+        self.assertEqual(response.status_code, 303)
+        self.assertTrue(response.headers["Location"].endswith(f"/arrears/pay/{self.link.token}/demo"))
+        response = self.url_open(
+            f"/arrears/pay/{self.link.token}/demo/success", data={"csrf_token": csrf}, allow_redirects=True
+        )
+        self.assertIn("your payment has been received", response.text)
+        self.assertEqual(self.link.payment_ids.amount, 550.0)
+        self.assertEqual(self.case.state, "closed")
+        # The same link opened later asks for nothing.
+        self.assertIn("Nothing is due on this contract any more", self.url_open(f"/arrears/pay/{self.link.token}").text)
