@@ -1,12 +1,12 @@
 {
     "name": "SEPA Direct Debit and Dunning for Insurance Arrears",
     "summary": "SEPA mandates and debit batches (pain.008), bank rejections, dunning notices",
-    "version": "19.0.0.2.0",
+    "version": "19.0.0.3.0",
     "category": "Accounting/Accounting",
     "author": "Arrears Platform Team",
     "website": "https://github.com/arrears-platform/arrears",
     "license": "LGPL-3",
-    "depends": ["insurance_arrears"],
+    "depends": ["insurance_arrears", "sms"],
     "external_dependencies": {"python": ["sepaxml", "schwifty", "python-stdnum"]},
     "data": [
         # security
@@ -16,8 +16,11 @@
         "data/ir_sequence.xml",
         "data/ir_cron.xml",
         "data/sepa_return_reason.xml",
+        "data/dunning_templates.xml",
+        "data/dunning_policy_data.xml",
         # reports
         "report/sepa_debit_batch_report.xml",
+        "report/dunning_letter.xml",
         # views
         "views/sepa_mandate_views.xml",
         "views/sepa_debit_batch_views.xml",
@@ -25,10 +28,14 @@
         "views/res_company_views.xml",
         "views/res_partner_bank_views.xml",
         "views/sepa_return_import_views.xml",
+        "views/dunning_policy_views.xml",
+        "views/dunning_notice_views.xml",
+        "views/arrears_case_views.xml",
         "views/menus.xml",
     ],
     "demo": [
         "demo/sepa_demo.xml",
+        "demo/dunning_demo.xml",
     ],
     "installable": True,
     "application": False,

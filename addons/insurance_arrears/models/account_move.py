@@ -8,5 +8,6 @@ class AccountMove(models.Model):
         # Whatever the route of the payment, a case with nothing left due closes now.
         res = super()._invoice_paid_hook()
         receipts = self.env["insurance.premium.receipt"].search([("move_id", "in", self.ids)])
-        receipts.case_id.filtered(lambda c: c.state == "open")._refresh()
+        fee_cases = self.env["arrears.case"].search([("fee_move_ids", "in", self.ids), ("state", "=", "open")])
+        (receipts.case_id | fee_cases).filtered(lambda c: c.state == "open")._refresh()
         return res

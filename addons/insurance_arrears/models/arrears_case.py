@@ -69,7 +69,17 @@ class ArrearsCase(models.Model):
     open_receipt_ids = fields.Many2many(
         "insurance.premium.receipt", compute="_compute_open_receipt_ids", string="Open Receipts"
     )
-    amount_due = fields.Monetary(compute="_compute_amounts", store=True)
+    fee_move_ids = fields.Many2many(
+        "account.move",
+        "arrears_case_fee_move_rel",
+        "case_id",
+        "move_id",
+        string="Fee Invoices",
+        readonly=True,
+        help="Fees charged to the debtor in this case (bank rejection, dunning); they are part of what is due.",
+    )
+    amount_fees = fields.Monetary(string="Fees Due", compute="_compute_amounts", store=True)
+    amount_due = fields.Monetary(compute="_compute_amounts", store=True, help="Premiums and fees due now.")
     oldest_due_date = fields.Date(compute="_compute_amounts", store=True, index=True)
     ageing = fields.Selection(
         AGEING_SELECTION,
@@ -106,12 +116,26 @@ class ArrearsCase(models.Model):
         for case in self:
             case.open_receipt_ids = case._open_receipts()
 
-    @api.depends("receipt_ids.amount_residual", "receipt_ids.state", "receipt_ids.date_due")
+    @api.depends(
+        "receipt_ids.amount_residual",
+        "receipt_ids.state",
+        "receipt_ids.date_due",
+        "fee_move_ids.amount_residual",
+        "fee_move_ids.state",
+    )
     def _compute_amounts(self):
         for case in self:
             open_receipts = case._open_receipts()
-            case.amount_due = sum(open_receipts.mapped("amount_residual"))
+            case.amount_fees = sum(case.fee_move_ids.filtered(lambda m: m.state == "posted").mapped("amount_residual"))
+            case.amount_due = sum(open_receipts.mapped("amount_residual")) + case.amount_fees
             case.oldest_due_date = min(open_receipts.mapped("date_due"), default=False)
+
+    def _open_receivable_lines(self):
+        """Unreconciled receivable lines of the case (receipts and fees), which a payment settles."""
+        moves = self._open_receipts().move_id | self.fee_move_ids.filtered(lambda m: m.state == "posted")
+        return moves.line_ids.filtered(
+            lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
+        )
 
     @api.depends("oldest_due_date")
     def _compute_ageing(self):
@@ -204,6 +228,8 @@ class ArrearsCase(models.Model):
         today = fields.Date.context_today(self)
         self.write({"state": "closed", "stage": "closed", "date_closed": today})
         self.payment_link_ids.filtered(lambda link: link.state == "active").state = "closed"
+        # Paid, by whatever route: cover suspended for non-payment is back in force.
+        self.contract_id.filtered(lambda c: c.state == "suspended").action_reinstate()
         body = _("Case closed: nothing is due any more.")
         self._message_log_batch(bodies=dict.fromkeys(self.ids, body))
 

@@ -194,7 +194,6 @@ class ArrearsPaymentLink(models.Model):
             raise UserError(self.env._("A payment amount must be positive."))
         journal = journal or self._payment_journal()
         case = self.case_id
-        receipts = case.receipt_ids.filtered(lambda r: r.state == "open" and r.amount_residual > 0)
         partner = case.partner_id.commercial_partner_id
         payment = (
             # The caller may be a public route or a webhook: work in the link's company.
@@ -215,9 +214,9 @@ class ArrearsPaymentLink(models.Model):
             )
         )
         payment.action_post()
-        receivable = receipts.move_id.line_ids.filtered(
-            lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
-        )
+        # Settling the case closes its links: remember that this one was live.
+        was_active = self.state == "active"
+        receivable = case._open_receivable_lines()
         counterpart = payment.move_id.line_ids.filtered_domain([("account_id", "in", receivable.account_id.ids)])
         if receivable and counterpart:
             # Oldest first: the plan applies the credit to the debits by maturity date.
@@ -228,7 +227,7 @@ class ArrearsPaymentLink(models.Model):
         values = {"amount_paid": self.amount_paid + amount}
         if currency.compare_amounts(excess, 0) > 0:
             values["overpaid"] = True
-        if case.state == "closed" or not case._open_receipts():
+        if was_active and (case.state == "closed" or case.amount_due <= 0):
             values.update(state="paid", date_paid=fields.Datetime.now())
         self.write(values)
         case.message_post(

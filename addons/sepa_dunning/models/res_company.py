@@ -1,7 +1,11 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.fields import Command
 
 from ..iso20022.pain008 import SepaInputError, check_creditor_id
+
+# French chart: 7088 "other ancillary income" takes the fees charged to debtors.
+DUNNING_FEE_ACCOUNT = ("708800", "Dunning fees charged to debtors")
 
 
 class ResCompany(models.Model):
@@ -38,6 +42,43 @@ class ResCompany(models.Model):
         default=2,
         help="How many times a debit rejected for insufficient funds (AM04) is presented again.",
     )
+
+    dunning_policy_id = fields.Many2one(
+        "dunning.policy",
+        string="Default Dunning Policy",
+        help="Used for a case whose product line and insurer name no policy.",
+    )
+    dunning_fee_account_id = fields.Many2one(
+        "account.account",
+        string="Dunning Fee Income Account",
+        help="Income account of the fees invoiced to debtors by dunning levels.",
+    )
+
+    @api.model
+    def _dunning_set_default_policy(self, company_ids=None):
+        """Give the shipped L113-3 policy to the companies that have none (data file, new companies)."""
+        policy = self.env.ref("sepa_dunning.dunning_policy_l113_3", raise_if_not_found=False)
+        companies = self.browse(company_ids) if company_ids else self.search([])
+        if policy:
+            companies.filtered(lambda c: not c.dunning_policy_id).dunning_policy_id = policy
+
+    def _dunning_fee_account(self):
+        """Income account of dunning fees; created with the French chart's code when missing."""
+        self.ensure_one()
+        if not self.dunning_fee_account_id:
+            account = self.env["account.account"].search(
+                [*self.env["account.account"]._check_company_domain(self), ("code", "=", DUNNING_FEE_ACCOUNT[0])],
+                limit=1,
+            ) or self.env["account.account"].create(
+                {
+                    "code": DUNNING_FEE_ACCOUNT[0],
+                    "name": DUNNING_FEE_ACCOUNT[1],
+                    "account_type": "income_other",
+                    "company_ids": [Command.link(self.id)],
+                }
+            )
+            self.dunning_fee_account_id = account
+        return self.dunning_fee_account_id
 
     @api.constrains("sepa_creditor_identifier")
     def _check_sepa_creditor_identifier(self):

@@ -350,6 +350,10 @@ class SepaReturnImport(models.Model):
 
     def _open_cases(self, lines):
         cases = self.env["arrears.case"]._open_for_receipts(lines.receipt_id, cause="rejection")
+        # A re-charged rejection fee is part of what the case asks the debtor for.
+        case_by_contract = {case.contract_id: case for case in cases}
+        for line in lines.filtered("fee_move_id"):
+            case_by_contract[line.receipt_id.contract_id].fee_move_ids = [Command.link(line.fee_move_id.id)]
         lines_by_contract = defaultdict(lambda: self.env["sepa.return.line"])
         for line in lines:
             lines_by_contract[line.receipt_id.contract_id] |= line

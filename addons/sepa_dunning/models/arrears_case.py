@@ -1,0 +1,412 @@
+import json
+import logging
+from collections import defaultdict
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.fields import Command
+from odoo.tools import split_every
+
+from .. import timeline
+
+_logger = logging.getLogger(__name__)
+
+# Cases advanced per transaction by the daily run; a crash loses one chunk,
+# which the next run redoes (notices are unique per case, level and channel).
+RUN_CHUNK = 500
+
+
+class ArrearsCase(models.Model):
+    _inherit = "arrears.case"
+
+    dunning_policy_id = fields.Many2one(
+        "dunning.policy",
+        compute="_compute_dunning_policy_id",
+        store=True,
+        readonly=False,
+        tracking=True,
+        check_company=True,
+        help="The product line's policy, else the insurer's, else the company's.",
+    )
+    dunning_level_id = fields.Many2one("dunning.level", string="Level Reached", readonly=True, tracking=True)
+    dunning_step = fields.Integer(string="Levels Reached", readonly=True, default=0)
+    dunning_level_date = fields.Date(string="Level Reached On", readonly=True)
+    dunning_next_date = fields.Date(
+        string="Next Level On",
+        compute="_compute_dunning_next",
+        store=True,
+        index=True,
+        help="Day the next level is due; empty when the ladder is finished or paused.",
+    )
+    dunning_next_level_id = fields.Many2one("dunning.level", compute="_compute_dunning_next", store=True)
+    dunning_pause = fields.Selection(
+        [
+            ("plan", "Payment Plan"),
+            ("dispute", "Dispute"),
+            ("manual", "Paused by Hand"),
+        ],
+        string="Dunning Paused",
+        tracking=True,
+        help="While paused, no level is reached; the ladder resumes where it stood.",
+    )
+    notice_ids = fields.One2many("dunning.notice", "case_id", string="Notices")
+    notice_count = fields.Integer(compute="_compute_notice_count")
+
+    @api.depends("contract_id.product_line_id", "contract_id.insurer_id", "company_id")
+    def _compute_dunning_policy_id(self):
+        for case in self:
+            if case.dunning_policy_id and case._origin.dunning_step:
+                continue  # a ladder under way keeps its policy
+            case.dunning_policy_id = (
+                case.contract_id.product_line_id.dunning_policy_id
+                or case.contract_id.insurer_id.with_company(case.company_id).dunning_policy_id
+                or case.company_id.dunning_policy_id
+            )
+
+    @api.depends(
+        "state",
+        "dunning_pause",
+        "dunning_step",
+        "dunning_level_date",
+        "oldest_due_date",
+        "dunning_policy_id.business_day_holidays",
+        "dunning_policy_id.level_ids.sequence",
+        "dunning_policy_id.level_ids.delay",
+        "dunning_policy_id.level_ids.delay_unit",
+        "dunning_policy_id.level_ids.anchor",
+        "dunning_policy_id.level_ids.on_business_day",
+    )
+    def _compute_dunning_next(self):
+        steps_by_policy = {}
+        holidays_by_policy = {}
+        for case in self:
+            policy = case.dunning_policy_id
+            if case.state != "open" or case.dunning_pause or not policy or not case.oldest_due_date:
+                case.dunning_next_date = case.dunning_next_level_id = False
+                continue
+            if policy not in steps_by_policy:
+                steps_by_policy[policy] = policy._steps()
+                year = case.oldest_due_date.year
+                holidays_by_policy[policy] = policy._holidays(range(year - 1, year + 3))
+            found = timeline.next_step(
+                steps_by_policy[policy],
+                case.dunning_step,
+                case.oldest_due_date,
+                case.dunning_level_date or None,
+                holidays_by_policy[policy],
+            )
+            if found:
+                _index, step, date = found
+                case.dunning_next_date = date
+                case.dunning_next_level_id = step.key
+            else:
+                case.dunning_next_date = case.dunning_next_level_id = False
+
+    @api.depends("notice_ids")
+    def _compute_notice_count(self):
+        counts = dict(self.env["dunning.notice"]._read_group([("case_id", "in", self.ids)], ["case_id"], ["__count"]))
+        for case in self:
+            case.notice_count = counts.get(case, 0)
+
+    # -------------------------------------------------------------------------
+    # The daily run
+    # -------------------------------------------------------------------------
+
+    def _dunning_domain(self, today):
+        return [
+            ("state", "=", "open"),
+            ("dunning_pause", "=", False),
+            ("dunning_next_date", "<=", today),
+        ]
+
+    @api.model
+    def _cron_dunning_run(self):
+        """Daily: every open case reaches the level its dates call for, then notices go out.
+
+        Works in chunks committed one by one; two runs at once skip each
+        other's locked cases, and a replay finds nothing left to do.
+        """
+        self.env["arrears.case"]._cron_sync()
+        today = fields.Date.context_today(self)
+        cases = self.search(self._dunning_domain(today), order="id")
+        cron = self.env["ir.cron"]
+        in_cron = bool(self.env.context.get("cron_id"))
+        if in_cron:
+            cron._commit_progress(remaining=len(cases))
+        for ids in split_every(RUN_CHUNK, cases.ids):
+            chunk = self.browse(ids).try_lock_for_update().filtered_domain(self._dunning_domain(today))
+            notices = chunk._dunning_advance(today)
+            notices._send()
+            if in_cron:
+                cron._commit_progress(processed=len(ids))
+        return True
+
+    def action_dunning_run(self):
+        """Manager's button: run the ladder now for these cases (or all when called on none)."""
+        today = fields.Date.context_today(self)
+        cases = (self or self.search([])).filtered_domain(self._dunning_domain(today))
+        notices = cases._dunning_advance(today)
+        notices._send()
+        return notices
+
+    @api.model
+    def _demo_replay_dunning(self):
+        """Demo data: replay the daily runs since the oldest unpaid due date.
+
+        Each run happens on the day the next level was due, so the demo cases
+        stand at the levels their dates call for, with their notices.
+        """
+        today = fields.Date.context_today(self)
+        self._cron_sync()
+        for _run in range(100):  # a ladder has a handful of levels: bounded
+            cases = self.search(self._dunning_domain(today))
+            if not cases:
+                break
+            day = min(cases.mapped("dunning_next_date"))
+            cases.filtered_domain([("dunning_next_date", "<=", day)])._dunning_advance(day)._send()
+
+    def _dunning_advance(self, today):
+        """Move each case of ``self`` to its next level, with its notices, fee and action.
+
+        One level per case per run: a level is never skipped, and the legal
+        delays after a formal notice run from the day it was actually sent.
+
+        :return: the notices created
+        """
+        if not self:
+            return self.env["dunning.notice"]
+        rows = []
+        steps_by_policy = {}
+        holidays = frozenset()
+        for policy in self.dunning_policy_id:
+            steps_by_policy[policy.id] = policy._steps()
+            years = {d.year for d in self.mapped("oldest_due_date") if d} | {today.year}
+            holidays |= policy._holidays(range(min(years) - 1, today.year + 2))
+        for case in self:
+            rows.append(
+                (
+                    case.id,
+                    case.dunning_policy_id.id,
+                    case.dunning_step,
+                    case.oldest_due_date,
+                    case.dunning_level_date or None,
+                    bool(case.dunning_pause) or case.state != "open" or not case.oldest_due_date,
+                )
+            )
+        due = timeline.due_steps(rows, steps_by_policy, today, holidays)
+        if not due:
+            return self.env["dunning.notice"]
+        Level = self.env["dunning.level"]
+        reached = [(self.browse(case_id), Level.browse(step.key), index) for case_id, index, step, _date in due]
+        cases = self.browse([case.id for case, _level, _index in reached])
+        cases._ensure_payment_links()
+        fee_moves = self._dunning_charge_fees([(case, level) for case, level, _index in reached if level.fee_amount])
+        notice_vals = []
+        for case, level, _index in reached:
+            for channel in level._channels():
+                notice_vals.append(
+                    self.env["dunning.notice"]._prepare_notice_vals(case, level, today, channel, fee_moves.get(case))
+                )
+        notices = self.env["dunning.notice"].create(notice_vals)
+        # Same level, same values: one write per level instead of one per case.
+        by_level = defaultdict(lambda: self.env["arrears.case"])
+        for case, level, index in reached:
+            by_level[level, index] |= case
+        for (level, index), group in by_level.items():
+            group.with_context(tracking_disable=True).write(
+                {
+                    "dunning_level_id": level.id,
+                    "dunning_step": index + 1,
+                    "dunning_level_date": today,
+                    "stage": level.stage,
+                }
+            )
+            group._dunning_act(level, today)
+        channel_labels = dict(self.env["dunning.notice"]._fields["channel"]._description_selection(self.env))
+        notices_by_case = notices.grouped("case_id")
+        cases._message_log_batch(
+            bodies={
+                case.id: self.env._(
+                    "Dunning level reached: %(level)s (%(channels)s); %(amount)s due.",
+                    level=level.name,
+                    channels=", ".join(channel_labels[n.channel] for n in notices_by_case.get(case, [])) or "-",
+                    amount=case.currency_id.format(case.amount_due),
+                )
+                for case, level, _index in reached
+            }
+        )
+        return notices
+
+    def _dunning_charge_fees(self, case_levels):
+        """Invoice each level's fee to the debtor; the fee joins what the case asks for.
+
+        :return: {case: fee invoice}
+        """
+        if not case_levels:
+            return {}
+        invoices = self.env["account.move"].create(
+            [
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": case.contract_id.partner_id.id,
+                    "journal_id": case.company_id.insurance_receipt_journal_id.id,
+                    "company_id": case.company_id.id,
+                    "invoice_date": fields.Date.context_today(self),
+                    "invoice_origin": case.contract_id.name,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": self.env._(
+                                    "Dunning fee: %(level)s, contract %(contract)s",
+                                    level=level.name,
+                                    contract=case.contract_id.name,
+                                ),
+                                "account_id": case.company_id._dunning_fee_account().id,
+                                "quantity": 1,
+                                "price_unit": level.fee_amount,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+                for case, level in case_levels
+            ]
+        )
+        invoices.action_post()
+        for (case, _level), invoice in zip(case_levels, invoices, strict=True):
+            case.fee_move_ids = [Command.link(invoice.id)]
+        return {case: invoice for (case, _level), invoice in zip(case_levels, invoices, strict=True)}
+
+    def _dunning_act(self, level, today):
+        """What the level does to the contract: suspend, terminate, hand over."""
+        if level.action == "suspend":
+            contracts = self.contract_id.filtered(lambda c: c.state == "active")
+            contracts.action_suspend(today)
+            for contract in contracts:
+                contract.message_post(body=self.env._("Cover suspended for non-payment (%(level)s).", level=level.name))
+        elif level.action == "terminate":
+            contracts = self.contract_id.filtered(lambda c: c.state != "terminated")
+            contracts.action_terminate(today, reason="non_payment")
+        elif level.action == "collection":
+            self._dunning_hand_over()
+
+    def _dunning_hand_over(self):
+        """Hand the cases over to the collection agency: a file with only what it needs, and an activity."""
+        attachments = self.env["ir.attachment"].create(
+            [
+                {
+                    "name": f"collection-{case.contract_id.name}.json".replace("/", "-"),
+                    "res_model": "arrears.case",
+                    "res_id": case.id,
+                    "mimetype": "application/json",
+                    "raw": json.dumps(case._collection_export(), indent=2, ensure_ascii=False).encode(),
+                }
+                for case in self
+            ]
+        )
+        for case, attachment in zip(self, attachments, strict=True):
+            case.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=self.env._("Send the case to the collection agency"),
+                note=self.env._("The hand-over file %(file)s is attached to the case.", file=attachment.name),
+                user_id=case.user_id.id or self.env.uid,
+            )
+        return attachments
+
+    def _collection_export(self):
+        """What a collection agency needs to pursue the debt, and nothing more.
+
+        The debtor's identity and postal address (the agency writes to them), the
+        contract, the unpaid receipts and fees, and the notices already sent. No
+        bank account, no mandate, no e-mail or phone.
+        """
+        self.ensure_one()
+        partner = self.partner_id
+        return {
+            "case": self.name,
+            "creditor": self.company_id.name,
+            "debtor": {
+                "name": partner.name,
+                "street": partner.street or "",
+                "street2": partner.street2 or "",
+                "zip": partner.zip or "",
+                "city": partner.city or "",
+                "country": partner.country_id.code or "",
+            },
+            "contract": self.contract_id.name,
+            "currency": self.currency_id.name,
+            "receipts": [
+                {"number": r.name, "due_date": r.date_due.isoformat(), "amount_due": r.amount_residual}
+                for r in self._open_receipts().sorted("date_due")
+            ],
+            "fees": [
+                {"number": m.name, "date": m.invoice_date.isoformat(), "amount_due": m.amount_residual}
+                for m in self.fee_move_ids.filtered(lambda m: m.amount_residual > 0)
+            ],
+            "amount_due": self.amount_due,
+            "notices": [
+                {"level": n.level_id.name, "channel": n.channel, "date": n.date.isoformat(), "state": n.state}
+                for n in self.notice_ids.sorted("date")
+            ],
+        }
+
+    # -------------------------------------------------------------------------
+    # Pause, resume, manual moves
+    # -------------------------------------------------------------------------
+
+    def action_dunning_pause(self, reason="manual", note=None):
+        self.filtered(lambda c: c.state == "open").write({"dunning_pause": reason})
+        if note:
+            for case in self:
+                case.message_post(body=self.env._("Dunning paused: %(note)s", note=note))
+
+    def action_dunning_resume(self):
+        self.write({"dunning_pause": False})
+
+    def action_open_dunning_move(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Move to a Level"),
+            "res_model": "dunning.move.level",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_case_id": self.id},
+        }
+
+    def _dunning_move_to(self, level, reason):
+        """Put the case at ``level`` by hand (no notice sent); the ladder continues from there."""
+        self.ensure_one()
+        if self.state != "open":
+            raise UserError(self.env._("Only an open case can be moved."))
+        if level.policy_id != self.dunning_policy_id:
+            raise UserError(self.env._("The level must belong to the case's dunning policy."))
+        if not reason:
+            raise UserError(self.env._("Say why the case is moved."))
+        index = self.dunning_policy_id.level_ids.sorted(lambda lvl: (lvl.sequence, lvl.id)).ids.index(level.id)
+        self.write(
+            {
+                "dunning_level_id": level.id,
+                "dunning_step": index + 1,
+                "dunning_level_date": fields.Date.context_today(self),
+                "stage": level.stage,
+            }
+        )
+        self.message_post(
+            body=self.env._("Moved by hand to level %(level)s: %(reason)s", level=level.name, reason=reason)
+        )
+
+    def action_view_notices(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id("sepa_dunning.action_dunning_notice")
+        action["domain"] = [("case_id", "in", self.ids)]
+        return action
+
+    # -------------------------------------------------------------------------
+    # Delivery failures
+    # -------------------------------------------------------------------------
+
+    def _message_receive_bounce(self, email, partner):
+        # A bounced dunning e-mail: the last e-mail notice of the case failed.
+        notices = self.notice_ids.filtered(lambda n: n.channel == "email" and n.state == "sent")
+        notices.sorted("id")[-1:]._fail(self.env._("the e-mail to %(email)s bounced", email=email))
+        return super()._message_receive_bounce(email, partner)

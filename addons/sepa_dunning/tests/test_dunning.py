@@ -1,0 +1,305 @@
+import json
+from datetime import date
+
+import psycopg2
+from freezegun import freeze_time
+
+from odoo.addons.insurance_arrears.tests.common import InsuranceArrearsCommon
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+
+class DunningCommon(InsuranceArrearsCommon):
+    """A quarterly contract whose January receipt is unpaid, under the shipped L113-3 policy."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.policy = cls.env.ref("sepa_dunning.dunning_policy_l113_3")
+        cls.levels = cls.policy.level_ids.sorted("sequence")
+        cls.company.dunning_policy_id = cls.policy
+        cls.policyholder.phone = "+33612345678"
+        cls.policyholder.lang = "en_US"
+        cls.contract = cls._create_contract(split="quarterly")
+        cls.receipts = cls.contract._generate_receipts(until=date(2026, 4, 1)).sorted("period_start")
+
+    def _run(self, day):
+        with freeze_time(day):
+            return self.env["arrears.case"]._cron_dunning_run()
+
+    @property
+    def case(self):
+        return self.contract.case_ids.filtered(lambda c: c.state == "open") or self.contract.case_ids[:1]
+
+    def _notices(self, level=None):
+        notices = self.case.notice_ids
+        return notices.filtered(lambda n: n.level_id == level) if level else notices
+
+
+@tagged("post_install", "-at_install")
+class TestDunningLadder(DunningCommon):
+    def test_shipped_policy_follows_l113_3(self):
+        self.assertEqual(
+            self.levels.mapped("stage"),
+            ["reminder", "reminder", "formal_notice", "suspended", "terminated", "collection"],
+        )
+        self.assertEqual(self.levels[3].delay, 31, "30 full days after the formal notice")
+        self.assertEqual(self.levels[3].action, "suspend")
+        self.assertEqual(self.levels[4].delay, 10)
+        self.assertEqual(self.levels[4].action, "terminate")
+
+    def test_ladder_reaches_each_level_on_its_date(self):
+        self._run("2026-01-05")
+        case = self.case
+        self.assertEqual(case.dunning_level_id, self.levels[0])
+        self.assertEqual(case.stage, "reminder")
+        self.assertEqual(sorted(self._notices(self.levels[0]).mapped("channel")), ["email", "sms"])
+        self.assertEqual(case.dunning_next_date, date(2026, 1, 15))
+
+        self._run("2026-01-14")
+        self.assertEqual(case.dunning_level_id, self.levels[0], "not due yet")
+
+        self._run("2026-01-15")
+        self.assertEqual(case.dunning_level_id, self.levels[1])
+        self.assertEqual(sorted(self._notices(self.levels[1]).mapped("channel")), ["email", "phone", "sms"])
+        self.assertEqual(case.activity_ids.activity_type_id, self.env.ref("mail.mail_activity_data_call"))
+        # 25 January 2026 is a Sunday: the formal notice waits for Monday.
+        self.assertEqual(case.dunning_next_date, date(2026, 1, 26))
+
+        self._run("2026-01-26")
+        formal = self._notices(self.levels[2])
+        self.assertEqual(case.stage, "formal_notice")
+        self.assertEqual(sorted(formal.mapped("channel")), ["email", "letter"])
+        letter = formal.filtered(lambda n: n.channel == "letter")
+        self.assertTrue(letter.to_post)
+        self.assertEqual(letter.state, "queued", "a letter waits to be printed")
+        self.assertEqual((letter.suspension_date, letter.termination_date), (date(2026, 2, 26), date(2026, 3, 8)))
+        self.assertEqual(case.dunning_next_date, date(2026, 2, 26))
+
+    def test_suspension_and_termination_act_on_the_contract(self):
+        for day in ("2026-01-05", "2026-01-15", "2026-01-26", "2026-02-26"):
+            self._run(day)
+        self.assertEqual(self.case.stage, "suspended")
+        self.assertEqual(self.contract.state, "suspended")
+        self.assertEqual(self.contract.date_suspended, date(2026, 2, 26))
+        self._run("2026-03-08")
+        self.assertEqual(self.contract.state, "terminated")
+        self.assertEqual(self.contract.termination_reason, "non_payment")
+        self.assertEqual(self.contract.date_terminated, date(2026, 3, 8))
+
+    def test_payment_after_suspension_reinstates_the_cover(self):
+        for day in ("2026-01-05", "2026-01-15", "2026-01-26", "2026-02-26"):
+            self._run(day)
+        case = self.case
+        with freeze_time("2026-03-01"):
+            self.receipts.filtered(lambda r: r.state == "open")._register_payments(self.bank_journal)
+        self.assertEqual(case.state, "closed")
+        self.assertEqual(self.contract.state, "active")
+
+    def test_hand_over_exports_only_what_the_agency_needs(self):
+        for day in ("2026-01-05", "2026-01-15", "2026-01-26", "2026-02-26", "2026-03-08", "2026-03-23"):
+            self._run(day)
+        case = self.case
+        self.assertEqual(case.stage, "collection")
+        attachment = self.env["ir.attachment"].search([("res_model", "=", "arrears.case"), ("res_id", "=", case.id)])
+        self.assertEqual(len(attachment), 1)
+        export = json.loads(attachment.raw)
+        self.assertEqual(export["contract"], self.contract.name)
+        self.assertEqual(export["debtor"]["city"], "Paris")
+        # The termination cancelled the April receipt: only January is owed.
+        self.assertEqual(self.receipts[1].state, "cancel")
+        self.assertEqual([r["number"] for r in export["receipts"]], [self.receipts[0].name])
+        self.assertEqual(export["amount_due"], 275.0)
+        text = attachment.raw.decode()
+        for private in ("jeanne.dupont@example.com", "+33612345678", "IBAN", "mandate"):
+            self.assertNotIn(private, text)
+        self.assertIn("collection agency", case.activity_ids.mapped("summary")[-1])
+        self.assertFalse(case.dunning_next_date, "the ladder is finished")
+
+    def test_replayed_run_sends_nothing_twice(self):
+        self._run("2026-01-05")
+        self._run("2026-01-05")
+        self._run("2026-01-06")
+        self.assertEqual(len(self._notices()), 2)
+        mails = self.env["mail.mail"].search([("model", "=", "arrears.case"), ("res_id", "=", self.case.id)])
+        self.assertEqual(len(mails), 1)
+
+    @mute_logger("odoo.sql_db")
+    def test_a_level_cannot_be_noticed_twice_on_a_channel(self):
+        self._run("2026-01-05")
+        with self.assertRaises(psycopg2.IntegrityError), self.env.cr.savepoint():
+            self.env["dunning.notice"].create(
+                {"case_id": self.case.id, "level_id": self.levels[0].id, "channel": "email"}
+            )
+
+    def test_payment_between_two_levels_stops_the_ladder(self):
+        self._run("2026-01-05")
+        case = self.case
+        with freeze_time("2026-01-10"):
+            case.payment_link_id._register_payment(case.amount_due, journal=self.bank_journal)
+        self.assertEqual(case.state, "closed")
+        self.assertFalse(case.dunning_next_date)
+        self._run("2026-01-15")
+        self.assertEqual(len(case.notice_ids), 2, "no second reminder after payment")
+
+    def test_dispute_and_plan_pause_then_resume_at_the_same_level(self):
+        self._run("2026-01-05")
+        case = self.case
+        case.action_dunning_pause("dispute", note="Client disputes the January premium")
+        self.assertFalse(case.dunning_next_date)
+        self._run("2026-01-20")
+        self.assertEqual(case.dunning_level_id, self.levels[0])
+        case.dunning_pause = "plan"
+        self._run("2026-01-21")
+        self.assertEqual(case.dunning_level_id, self.levels[0])
+        case.action_dunning_resume()
+        self.assertEqual(case.dunning_next_date, date(2026, 1, 15), "overdue: reached at the next run")
+        self._run("2026-01-22")
+        self.assertEqual(case.dunning_level_id, self.levels[1])
+
+    def test_manual_move_needs_a_reason_and_continues_from_there(self):
+        self._run("2026-01-05")
+        case = self.case
+        with self.assertRaises(UserError):
+            case._dunning_move_to(self.levels[2], "")
+        with freeze_time("2026-01-07"):
+            wizard = self.env["dunning.move.level"].create(
+                {"case_id": case.id, "level_id": self.levels[2].id, "reason": "Client said he will not pay"}
+            )
+            wizard.action_confirm()
+        self.assertEqual(case.dunning_level_id, self.levels[2])
+        self.assertEqual(case.stage, "formal_notice")
+        self.assertIn("Client said he will not pay", case.message_ids[0].body)
+        self.assertEqual(case.dunning_next_date, date(2026, 2, 7), "suspension counted from the move")
+
+    def test_policy_is_the_product_lines_then_the_insurers_then_the_companys(self):
+        other = self.policy.copy({"name": "Insurer policy"})
+        third = self.policy.copy({"name": "Product line policy"})
+        self.insurer.dunning_policy_id = other
+        contract = self._create_contract(split="quarterly")
+        contract._generate_receipts(until=date(2026, 1, 1))
+        self._run("2026-01-05")
+        self.assertEqual(contract.case_ids.dunning_policy_id, other)
+        self.product_line.dunning_policy_id = third
+        contract2 = self._create_contract(split="quarterly")
+        contract2._generate_receipts(until=date(2026, 1, 1))
+        self._run("2026-01-06")
+        self.assertEqual(contract2.case_ids.dunning_policy_id, third)
+
+
+@tagged("post_install", "-at_install")
+class TestDunningNotices(DunningCommon):
+    def test_email_states_who_writes_and_carries_the_link(self):
+        self._run("2026-01-05")
+        case = self.case
+        notice = self._notices(self.levels[0]).filtered(lambda n: n.channel == "email")
+        self.assertEqual(notice.state, "sent")
+        mail = notice.mail_id
+        self.assertEqual(mail.recipient_ids, self.policyholder)
+        body = mail.body_html
+        for fact in (
+            self.company.name,
+            "07001234",  # ORIAS
+            "garantie financière ABC",  # legal mentions
+            "Jeanne Dupont",
+            self.contract.name,
+            self.receipts[0].name,
+            "275.00",
+            case.payment_url,
+            "/logo.png?company=",
+        ):
+            self.assertIn(fact, body)
+        self.assertNotIn(self.receipts[1].name, body, "April is not due yet")
+        self.assertIn(self.contract.name, mail.subject)
+        self.assertEqual(mail.model, "arrears.case")
+        self.assertEqual(mail.res_id, case.id)
+
+    def test_sms_is_short_and_carries_the_link(self):
+        self._run("2026-01-05")
+        sms = self._notices(self.levels[0]).filtered(lambda n: n.channel == "sms").sms_id
+        self.assertEqual(sms.number, "+33612345678")
+        self.assertIn(self.case.payment_url, sms.body)
+        self.assertIn("275.00", sms.body)
+        self.assertIn(self.contract.name, sms.body)
+        self.assertIn("SMS sent to", "".join(self.case.message_ids.mapped("body")))
+
+    def test_formal_notice_letter_states_the_legal_deadlines_and_the_qr_code(self):
+        for day in ("2026-01-05", "2026-01-15", "2026-01-26"):
+            self._run(day)
+        letter = self._notices(self.levels[2]).filtered(lambda n: n.channel == "letter")
+        html = self.env["ir.actions.report"]._render_qweb_html("sepa_dunning.report_dunning_letter", letter.ids)[0]
+        html = html.decode()
+        for fact in (
+            "L113-3",
+            "02/26/2026",
+            "03/08/2026",
+            "Registered letter",
+            self.case.payment_url,
+            "data:image/png;base64,",
+            "Jeanne Dupont",
+            "12 rue de la Paix",
+            self.receipts[0].name,
+            "07001234",
+        ):
+            self.assertIn(fact, html)
+        self.assertEqual(letter.state, "queued")
+        letter.action_print()
+        self.assertEqual(letter.state, "sent", "a printed letter counts as sent")
+
+    def test_notice_speaks_the_debtors_language(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["sepa_dunning"], ["fr_FR"], overwrite=True)
+        self.policyholder.lang = "fr_FR"
+        self._run("2026-01-05")
+        notices = self._notices(self.levels[0])
+        body = notices.filtered(lambda n: n.channel == "email").mail_id.body_html
+        self.assertIn("Bonjour Jeanne Dupont", body)
+        self.assertNotIn("Dear", body)
+        self.assertIn("impayé", notices.filtered(lambda n: n.channel == "sms").sms_id.body)
+
+    def test_bounced_email_falls_back_to_a_letter(self):
+        self._run("2026-01-05")
+        case = self.case
+        case._message_receive_bounce("jeanne.dupont@example.com", self.policyholder)
+        email = self._notices(self.levels[0]).filtered(lambda n: n.channel == "email")
+        self.assertEqual(email.state, "failed")
+        letter = self._notices(self.levels[0]).filtered(lambda n: n.channel == "letter")
+        self.assertEqual(letter.fallback_of_id, email)
+        self.assertEqual(letter.state, "queued")
+        self.assertIn("not delivered", "".join(case.message_ids.mapped("body")))
+
+    def test_smtp_failure_falls_back_to_a_letter(self):
+        self._run("2026-01-05")
+        email = self._notices(self.levels[0]).filtered(lambda n: n.channel == "email")
+        email.mail_id._postprocess_sent_message(
+            success_pids=[], success_emails=[], failure_reason="Connection refused", failure_type="mail_smtp"
+        )
+        self.assertEqual(email.state, "failed")
+        self.assertEqual(email.failure_reason, "Connection refused")
+        self.assertTrue(self._notices(self.levels[0]).filtered(lambda n: n.channel == "letter"))
+
+    def test_no_address_no_number_means_a_letter(self):
+        self.policyholder.write({"email": False, "phone": False})
+        self._run("2026-01-05")
+        notices = self._notices(self.levels[0])
+        self.assertEqual(sorted(notices.mapped("state")), ["failed", "failed", "queued"])
+        self.assertEqual(len(notices.filtered(lambda n: n.channel == "letter")), 1, "one letter, not two")
+
+    def test_level_fee_is_invoiced_and_asked_for_by_the_link(self):
+        self.levels[0].fee_amount = 10.0
+        self._run("2026-01-05")
+        case = self.case
+        fee = case.fee_move_ids
+        self.assertEqual(len(fee), 1)
+        self.assertEqual(fee.partner_id, self.policyholder)
+        income = fee.line_ids.filtered(lambda line: line.credit)
+        self.assertEqual((income.account_id.code, income.credit), ("708800", 10.0))
+        self.assertEqual(case.amount_due, 285.0)
+        notice = self._notices(self.levels[0]).filtered(lambda n: n.channel == "email")
+        self.assertEqual(notice.fee_amount, 10.0)
+        self.assertIn("10.00", notice.mail_id.body_html)
+        with freeze_time("2026-01-10"):
+            case.payment_link_id._register_payment(285.0, journal=self.bank_journal)
+        self.assertEqual(fee.amount_residual, 0.0)
+        self.assertEqual(case.state, "closed")
