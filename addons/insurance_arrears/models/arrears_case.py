@@ -243,10 +243,12 @@ class ArrearsCase(models.Model):
         :return: the active links of the open cases
         """
         open_cases = self.filtered(lambda c: c.state == "open")
-        missing = open_cases.filtered(lambda c: not c.payment_link_id)
-        self.env["arrears.payment.link"].create([{"case_id": case.id} for case in missing])
+        Link = self.env["arrears.payment.link"]
+        links = Link.search([("case_id", "in", open_cases.ids), ("state", "=", "active")])
+        missing = open_cases - links.case_id
+        links |= Link.create([{"case_id": case.id} for case in missing])
         missing.invalidate_recordset(["payment_link_id", "payment_url"])
-        return open_cases.payment_link_id
+        return links
 
     def action_new_payment_link(self):
         """Revoke the active link (a forwarded or leaked one) and issue a new one."""

@@ -199,14 +199,27 @@ class ArrearsCase(models.Model):
         Level = self.env["dunning.level"]
         reached = [(self.browse(case_id), Level.browse(step.key), index) for case_id, index, step, _date in due]
         cases = self.browse([case.id for case, _level, _index in reached])
-        cases._ensure_payment_links()
+        link_by_case = {link.case_id: link for link in cases._ensure_payment_links()}
         fee_moves = self._dunning_charge_fees([(case, level) for case, level, _index in reached if level.fee_amount])
-        notice_vals = []
-        for case, level, _index in reached:
-            for channel in level._channels():
-                notice_vals.append(
-                    self.env["dunning.notice"]._prepare_notice_vals(case, level, today, channel, fee_moves.get(case))
-                )
+        # The receipts each notice lists, read in one query for the whole chunk.
+        open_receipts = self.env["insurance.premium.receipt"].search(
+            [("case_id", "in", cases.ids), ("state", "=", "open"), ("amount_residual", ">", 0)]
+        )
+        receipts_by_case = open_receipts.grouped("case_id")
+        no_receipt = self.env["insurance.premium.receipt"]
+        notice_vals = [
+            self.env["dunning.notice"]._prepare_notice_vals(
+                case,
+                level,
+                today,
+                channel,
+                receipts_by_case.get(case, no_receipt),
+                link_by_case.get(case, self.env["arrears.payment.link"]),
+                fee_moves.get(case),
+            )
+            for case, level, _index in reached
+            for channel in level._channels()
+        ]
         notices = self.env["dunning.notice"].create(notice_vals)
         # Same level, same values: one write per level instead of one per case.
         by_level = defaultdict(lambda: self.env["arrears.case"])
@@ -222,19 +235,8 @@ class ArrearsCase(models.Model):
                 }
             )
             group._dunning_act(level, today)
-        channel_labels = dict(self.env["dunning.notice"]._fields["channel"]._description_selection(self.env))
-        notices_by_case = notices.grouped("case_id")
-        cases._message_log_batch(
-            bodies={
-                case.id: self.env._(
-                    "Dunning level reached: %(level)s (%(channels)s); %(amount)s due.",
-                    level=level.name,
-                    channels=", ".join(channel_labels[n.channel] for n in notices_by_case.get(case, [])) or "-",
-                    amount=case.currency_id.format(case.amount_due),
-                )
-                for case, level, _index in reached
-            }
-        )
+        # No chatter message here: each notice tells the case's history when it
+        # goes out (the e-mail itself, the SMS, the printed letter, the call).
         return notices
 
     def _dunning_charge_fees(self, case_levels):

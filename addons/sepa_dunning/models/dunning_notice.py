@@ -25,15 +25,13 @@ class DunningNotice(models.Model):
 
     case_id = fields.Many2one("arrears.case", required=True, index=True, ondelete="cascade", check_company=True)
     level_id = fields.Many2one("dunning.level", required=True, index=True, ondelete="restrict")
-    policy_id = fields.Many2one(related="level_id.policy_id", store=True)
-    stage = fields.Selection(related="level_id.stage", store=True)
+    policy_id = fields.Many2one(related="level_id.policy_id")
+    stage = fields.Selection(related="level_id.stage")
     company_id = fields.Many2one(related="case_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="case_id.currency_id")
     partner_id = fields.Many2one(related="case_id.partner_id", string="Debtor", store=True, index=True)
     contract_id = fields.Many2one(related="case_id.contract_id", store=True, index=True)
-    insurer_id = fields.Many2one(related="case_id.insurer_id", store=True)
-    introducer_id = fields.Many2one(related="case_id.introducer_id", store=True)
-    product_line_id = fields.Many2one(related="case_id.product_line_id", store=True)
+    insurer_id = fields.Many2one(related="case_id.insurer_id")
     channel = fields.Selection(CHANNELS, required=True)
     state = fields.Selection(
         [
@@ -50,7 +48,7 @@ class DunningNotice(models.Model):
     date = fields.Date(required=True, default=fields.Date.context_today, help="Day the case reached the level.")
     date_sent = fields.Datetime(string="Sent On", readonly=True)
     date_deadline = fields.Date(string="Pay By")
-    to_post = fields.Boolean(string="To Post", help="The letter is to be posted, not only printed.")
+    to_post = fields.Boolean(help="The letter is to be posted, not only printed.")
     amount_due = fields.Monetary(help="Amount due when the notice was made, fees included.")
     fee_amount = fields.Monetary(string="Fee")
     fee_move_id = fields.Many2one("account.move", string="Fee Invoice", readonly=True)
@@ -84,7 +82,7 @@ class DunningNotice(models.Model):
     # -------------------------------------------------------------------------
 
     @api.model
-    def _prepare_notice_vals(self, case, level, today, channel, fee_move=None):
+    def _prepare_notice_vals(self, case, level, today, channel, receipts, link, fee_move=None):
         """Values of one notice: the facts it prints are frozen when it is made."""
         values = {
             "case_id": case.id,
@@ -96,8 +94,8 @@ class DunningNotice(models.Model):
             "amount_due": case.amount_due,
             "fee_amount": fee_move.amount_total if fee_move else 0.0,
             "fee_move_id": fee_move.id if fee_move else False,
-            "receipt_ids": [fields.Command.set(case._open_receipts().ids)],
-            "link_id": case.payment_link_id.id,
+            "receipt_ids": [fields.Command.set(receipts.ids)],
+            "link_id": link.id,
         }
         if level.stage == "formal_notice" and case.product_line_id.non_life:
             values["suspension_date"], values["termination_date"] = timeline.l113_3_deadlines(today)
@@ -176,7 +174,10 @@ class DunningNotice(models.Model):
         notices.case_id._message_log_batch(
             bodies={
                 notice.case_id.id: self.env._(
-                    "SMS sent to %(number)s: %(body)s", number=message.number, body=message.body
+                    "%(level)s: SMS sent to %(number)s: %(body)s",
+                    level=notice.level_id.name,
+                    number=message.number,
+                    body=message.body,
                 )
                 for notice, message in zip(notices, sms, strict=True)
             }
@@ -200,7 +201,18 @@ class DunningNotice(models.Model):
     def action_print(self):
         """Print the letters; printing counts as sending them."""
         letters = self.filtered(lambda n: n.channel == "letter")
-        letters.filtered(lambda n: n.state == "queued").write({"state": "sent", "date_sent": fields.Datetime.now()})
+        printed = letters.filtered(lambda n: n.state == "queued")
+        printed.write({"state": "sent", "date_sent": fields.Datetime.now()})
+        printed.case_id._message_log_batch(
+            bodies={
+                notice.case_id.id: self.env._(
+                    "Letter printed: %(level)s%(post)s.",
+                    level=notice.level_id.name,
+                    post=self.env._(", to post") if notice.to_post else "",
+                )
+                for notice in printed
+            }
+        )
         return self.env.ref("sepa_dunning.action_report_dunning_letter").report_action(letters)
 
     # -------------------------------------------------------------------------
