@@ -26,6 +26,7 @@
         "views/arrears_case_views.xml",
         "views/arrears_payment_link_views.xml",
         "views/payment_link_templates.xml",
+        "views/partner_api_views.xml",
         "views/res_partner_views.xml",
         "views/res_company_views.xml",
         "views/crm_lead_views.xml",

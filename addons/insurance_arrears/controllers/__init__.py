@@ -1,1 +1,2 @@
+from . import api
 from . import main

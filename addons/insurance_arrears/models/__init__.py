@@ -1,5 +1,6 @@
 from . import account_move
 from . import account_payment
+from . import arrears_api_call
 from . import arrears_case
 from . import arrears_payment_link
 from . import crm_lead
@@ -7,5 +8,7 @@ from . import insurance_contract
 from . import insurance_insurer_statement
 from . import insurance_premium_receipt
 from . import insurance_product_line
+from . import ir_http
 from . import res_company
 from . import res_partner
+from . import res_users

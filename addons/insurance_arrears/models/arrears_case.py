@@ -259,6 +259,48 @@ class ArrearsCase(models.Model):
         for case in self.filtered("payment_link_id"):
             case.message_post(body=_("New payment link issued; the previous one no longer works."))
 
+    # -------------------------------------------------------------------------
+    # Partner web service
+    # -------------------------------------------------------------------------
+
+    def _api_values(self, detail=False):
+        """What a partner's extranet gets of each case: the documented list, nothing more.
+
+        No address, no bank account, no mandate. Called on cases the partner's
+        record rules let it read; the values are read with sudo() because the
+        partner cannot read the debtor's partner record itself.
+        """
+        values = []
+        for case in self.sudo():
+            link = case.payment_link_id
+            item = {
+                "id": case.id,
+                "contract": case.contract_id.name,
+                "policyholder": case.partner_id.name,
+                "insurer": case.insurer_id.name,
+                "state": case.state,
+                "stage": case.stage,
+                "amount_due": case.amount_due,
+                "currency": case.currency_id.name,
+                "oldest_due_date": case.oldest_due_date and case.oldest_due_date.isoformat(),
+                "days_overdue": case.days_overdue,
+                "link": link._api_values() if link else None,
+            }
+            if detail:
+                item["receipts"] = [
+                    {
+                        "number": receipt.name,
+                        "period_start": receipt.period_start.isoformat(),
+                        "period_end": receipt.period_end.isoformat(),
+                        "due_date": receipt.date_due.isoformat(),
+                        "amount": receipt.amount_total,
+                        "amount_due": receipt.amount_residual,
+                    }
+                    for receipt in case._open_receipts().sorted("date_due")
+                ]
+            values.append(item)
+        return values
+
     def action_refresh(self):
         self._refresh()
 

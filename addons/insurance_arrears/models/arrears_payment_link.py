@@ -40,7 +40,7 @@ class ArrearsPaymentLink(models.Model):
         readonly=True,
         copy=False,
         default=lambda self: secrets.token_urlsafe(32),
-        groups="insurance_arrears.group_arrears_user",
+        groups="insurance_arrears.group_arrears_user,insurance_arrears.group_arrears_partner_api",
     )
     url = fields.Char(string="Link", compute="_compute_url")
     provider = fields.Selection(
@@ -147,6 +147,21 @@ class ArrearsPaymentLink(models.Model):
             "amount_due": case.amount_due,
             "payable": self._is_payable(),
             "status": status,
+        }
+
+    def _api_values(self):
+        """The link as the partner web service shows it (the documented fields)."""
+        self.ensure_one()
+        link = self.sudo()  # called on a link the partner's record rules let it read
+        return {
+            "url": link.url,
+            "token": link.token,
+            "state": link.state,
+            "amount_due": link.amount_due if link.state == "active" else 0.0,
+            "amount_paid": link.amount_paid,
+            "currency": link.currency_id.name,
+            "opened": link.open_count,
+            "paid_at": link.date_paid and link.date_paid.isoformat(),
         }
 
     def _demo_outcome(self, success):

@@ -128,5 +128,28 @@ class InsuranceInsurerStatement(models.Model):
             )
         return True
 
+    def _non_payment_contracts(self):
+        """Contracts of the insurer suspended or terminated for non-payment within the period.
+
+        The statement is how the insurer learns that cover stopped.
+        """
+        self.ensure_one()
+        return self.env["insurance.contract"].search(
+            [
+                ("company_id", "=", self.company_id.id),
+                ("insurer_id", "=", self.insurer_id.id),
+                "|",
+                "&",
+                ("state", "=", "suspended"),
+                ("date_suspended", "<=", self.date_to),
+                "&",
+                "&",
+                ("termination_reason", "=", "non_payment"),
+                ("date_terminated", ">=", self.date_from),
+                ("date_terminated", "<=", self.date_to),
+            ],
+            order="name",
+        )
+
     def action_print(self):
         return self.env.ref("insurance_arrears.action_report_insurer_statement").report_action(self)

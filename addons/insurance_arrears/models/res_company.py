@@ -43,6 +43,12 @@ class ResCompany(models.Model):
         help="Legal mentions printed on notices and letters (status, guarantee, mediator, complaint address).",
     )
 
+    arrears_api_rate_limit = fields.Integer(
+        string="Partner API Calls per Minute",
+        default=60,
+        help="Calls a partner may make to the web service in a minute; beyond, it gets a 429 answer. 0 for no limit.",
+    )
+
     def _insurance_ensure_accounting(self):
         """Make sure each company has a receipts journal and its two accounts.
 

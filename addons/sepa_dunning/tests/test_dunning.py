@@ -83,6 +83,18 @@ class TestDunningLadder(DunningCommon):
         self.assertEqual(self.case.stage, "suspended")
         self.assertEqual(self.contract.state, "suspended")
         self.assertEqual(self.contract.date_suspended, date(2026, 2, 26))
+        # The insurer learns it from its statement.
+        statement = self.env["insurance.insurer.statement"].create(
+            {"insurer_id": self.insurer.id, "date_from": "2026-02-01", "date_to": "2026-02-28"}
+        )
+        self.assertEqual(statement._non_payment_contracts(), self.contract)
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("insurance_arrears.report_insurer_statement", statement.ids)[0]
+            .decode()
+        )
+        self.assertIn("Cover stopped for non-payment", html)
+        self.assertIn(self.contract.name, html)
         self._run("2026-03-08")
         self.assertEqual(self.contract.state, "terminated")
         self.assertEqual(self.contract.termination_reason, "non_payment")

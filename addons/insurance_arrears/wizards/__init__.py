@@ -1,0 +1,1 @@
+from . import arrears_api_key_wizard
