@@ -17,6 +17,7 @@
         # reports (before the mail template that attaches the notice)
         "report/premium_notice.xml",
         "report/insurer_statement.xml",
+        "report/arrears_report_views.xml",
         "data/mail_template.xml",
         # views
         "views/insurance_product_line_views.xml",

@@ -21,6 +21,7 @@
         # reports
         "report/sepa_debit_batch_report.xml",
         "report/dunning_letter.xml",
+        "report/dunning_report_views.xml",
         # views
         "views/sepa_mandate_views.xml",
         "views/sepa_debit_batch_views.xml",

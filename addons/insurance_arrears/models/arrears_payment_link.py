@@ -1,6 +1,6 @@
 import secrets
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 
@@ -263,3 +263,85 @@ class ArrearsPaymentLink(models.Model):
                 user_id=case.user_id.id or self.env.uid,
             )
         return payment
+
+    def _register_refund(self, payment, amount, reason=None, date=None):
+        """Give back ``amount`` of a payment received through this link, in the accounts.
+
+        Money returned to the payer (a refund, a lost dispute) is a dated entry
+        on the payment's journal mirroring the payment's lines for ``amount``;
+        nothing is deleted or unposted. The payment then settles again, oldest
+        first, only what its remaining amount still covers: the newest receipts
+        it had paid are due again and go back to an open arrears case. Giving
+        back an excess (the client's credit) reopens nothing and clears the
+        overpayment flag once no credit is left.
+
+        :return: the posted reversal ``account.move``
+        """
+        self.ensure_one()
+        currency = payment.company_currency_id
+        if currency.compare_amounts(amount, 0) <= 0:
+            raise UserError(self.env._("A refund amount must be positive."))
+        liquidity, counterpart, _writeoff = payment._seek_for_lines()
+        if not liquidity or not counterpart or payment.move_id.state != "posted":
+            raise UserError(self.env._("Payment %(payment)s has no posted entry to reverse.", payment=payment.name))
+        partner = payment.partner_id
+        reason = reason or self.env._("Refund of %(payment)s", payment=payment.name)
+        reversal = (
+            self.env["account.move"]
+            .with_company(payment.company_id)
+            .create(
+                {
+                    "move_type": "entry",
+                    "journal_id": payment.journal_id.id,
+                    "date": date or fields.Date.context_today(self),
+                    "ref": reason,
+                    "line_ids": [
+                        Command.create(
+                            {
+                                "name": reason,
+                                "account_id": liquidity[:1].account_id.id,
+                                "partner_id": partner.id,
+                                "credit": amount,
+                            }
+                        ),
+                        Command.create(
+                            {
+                                "name": reason,
+                                "account_id": counterpart[:1].account_id.id,
+                                "partner_id": partner.id,
+                                "debit": amount,
+                            }
+                        ),
+                    ],
+                }
+            )
+        )
+        reversal.action_post()
+        returned = reversal.line_ids.filtered(lambda line: line.account_id == counterpart[:1].account_id)
+        # What the payment had settled: receipts (invoices) and earlier reversals.
+        settled = counterpart.matched_debit_ids.debit_move_id
+        invoices = settled.filtered(lambda line: line.move_id.is_invoice(include_receipts=True))
+        counterpart.remove_move_reconcile()
+        Line = self.env["account.move.line"]
+        # Money given back comes off the payment first; what is left pays the oldest receipts.
+        Line._reconcile_plan([counterpart + returned + (settled - invoices)])
+        if invoices and not all(counterpart.mapped("reconciled")):
+            Line._reconcile_plan([invoices + counterpart])
+        receipts = self.env["insurance.premium.receipt"].search([("move_id", "in", invoices.move_id.ids)])
+        reopened = receipts.filtered(lambda r: r.state == "open" and r.amount_residual > 0)
+        cases = self.env["arrears.case"]._open_for_receipts(reopened)
+        if self.overpaid and all(
+            currency.is_zero(line.amount_residual)
+            for line in self.payment_ids.move_id.line_ids
+            if line.account_id.account_type == "asset_receivable"
+        ):
+            self.overpaid = False
+        body = self.env._(
+            "%(amount)s of payment %(payment)s given back (%(reason)s).",
+            amount=currency.format(amount),
+            payment=payment.name,
+            reason=reason,
+        )
+        for case in self.case_id | cases:
+            case.message_post(body=body)
+        return reversal

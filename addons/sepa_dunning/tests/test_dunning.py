@@ -315,3 +315,19 @@ class TestDunningNotices(DunningCommon):
             case.payment_link_id._register_payment(285.0, journal=self.bank_journal)
         self.assertEqual(fee.amount_residual, 0.0)
         self.assertEqual(case.state, "closed")
+
+    def test_recovery_report_by_level_and_channel(self):
+        self._run("2026-01-05")
+        case = self.case
+        with freeze_time("2026-01-12"):
+            case.payment_link_id._register_payment(case.amount_due, journal=self.bank_journal)
+        self.env.flush_all()
+        rows = self.env["dunning.recovery.report"]._read_group(
+            [("case_id", "=", case.id)],
+            ["level_id", "channel"],
+            ["notice_count:sum", "recovered_rate:avg", "days_to_payment:avg"],
+        )
+        self.assertEqual(
+            sorted((level.name, channel, count, rate, days) for level, channel, count, rate, days in rows),
+            [("First reminder", "email", 1, 100.0, 7.0), ("First reminder", "sms", 1, 100.0, 7.0)],
+        )

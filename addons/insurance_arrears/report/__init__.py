@@ -1,0 +1,2 @@
+from . import arrears_link_report
+from . import arrears_report
