@@ -19,6 +19,7 @@
         "report/insurer_statement.xml",
         "report/arrears_report_views.xml",
         "data/mail_template.xml",
+        "data/plan_data.xml",
         # views
         "views/insurance_product_line_views.xml",
         "views/insurance_contract_views.xml",
@@ -28,6 +29,7 @@
         "views/arrears_payment_link_views.xml",
         "views/payment_link_templates.xml",
         "views/partner_api_views.xml",
+        "views/arrears_plan_views.xml",
         "views/res_partner_views.xml",
         "views/res_company_views.xml",
         "views/crm_lead_views.xml",

@@ -27,7 +27,7 @@ from odoo_env import accounting_company, bench_database
 SEED_CHUNK = 5000
 
 
-def _seed(env, n):
+def _seed(env, n, introducer=None):
     """N contracts with one unpaid, overdue receipt each, and their open cases."""
     from odoo.tools import split_every
 
@@ -60,6 +60,7 @@ def _seed(env, n):
                         "split": "annual",
                         "premium_net": 500.0,
                         "state": "active",
+                        "introducer_id": introducer and introducer.id,
                     }
                     for i, partner in zip(chunk, partners, strict=True)
                 ]

@@ -1,3 +1,5 @@
+from datetime import date
+
 from werkzeug.exceptions import NotFound
 
 from odoo import http
@@ -40,6 +42,20 @@ class ArrearsPaymentLinkController(http.Controller):
         except UserError:
             return request.redirect(f"/arrears/pay/{token}?status=nothing_due")
         return request.redirect(url, local=url.startswith("/"))
+
+    @http.route("/arrears/pay/<string:token>/request", type="http", auth="public", methods=["POST"], sitemap=False)
+    def plan_request(self, token, kind=None, delay_until=None, instalments=None, note=None, **kwargs):
+        link = self._link(token)
+        try:
+            request_record = link._ask_plan(
+                kind,
+                delay_until=date.fromisoformat(delay_until) if kind == "delay" and delay_until else None,
+                instalment_count=int(instalments) if kind == "plan" and instalments else None,
+                note=note,
+            )
+        except (ValueError, UserError):
+            return request.redirect(f"/arrears/pay/{token}?status=request_invalid")
+        return request.redirect(f"/arrears/pay/{token}?status=request_{request_record.state}")
 
     @http.route("/arrears/pay/<string:token>/demo", type="http", auth="public", methods=["GET"], sitemap=False)
     def demo_page(self, token, **kwargs):

@@ -3,6 +3,7 @@ from . import account_payment
 from . import arrears_api_call
 from . import arrears_case
 from . import arrears_payment_link
+from . import arrears_plan
 from . import crm_lead
 from . import insurance_contract
 from . import insurance_insurer_statement

@@ -92,6 +92,7 @@ class ArrearsCase(models.Model):
     date_closed = fields.Date(readonly=True, copy=False)
     next_action = fields.Char(tracking=True)
     next_action_date = fields.Date(tracking=True)
+    plan_request_ids = fields.One2many("arrears.plan.request", "case_id", string="Delay and Plan Requests")
     payment_link_ids = fields.One2many("arrears.payment.link", "case_id", string="Payment Links")
     payment_link_id = fields.Many2one(
         "arrears.payment.link", compute="_compute_payment_link_id", string="Active Payment Link"
@@ -300,6 +301,17 @@ class ArrearsCase(models.Model):
                 ]
             values.append(item)
         return values
+
+    def _active_plan(self):
+        """The granted delay or plan the debtor is keeping, if any."""
+        self.ensure_one()
+        return self.plan_request_ids.filtered(lambda r: r.state == "granted")[:1]
+
+    def _on_plan_granted(self):
+        """Hook: a delay or a plan was granted (the dunning engine pauses)."""
+
+    def _on_plan_broken(self):
+        """Hook: an instalment was missed (the dunning engine resumes)."""
 
     def action_refresh(self):
         self._refresh()

@@ -1,4 +1,5 @@
 import secrets
+from datetime import timedelta
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
@@ -136,7 +137,17 @@ class ArrearsPaymentLink(models.Model):
         """
         self.ensure_one()
         case = self.case_id
+        plan = case._active_plan()
+        rule = self.env["arrears.plan.rule"]._for_case(case)
+        today = fields.Date.context_today(self)
         return {
+            "plan": plan,
+            "pending_request": case.plan_request_ids.filtered(lambda r: r.state == "pending")[:1],
+            "rule": rule,
+            "max_delay_date": today + timedelta(days=max(rule.max_delay_days, 1) if rule else 60),
+            "max_instalments": max(rule.max_instalments, 2) if rule else 6,
+            "min_delay_date": today + timedelta(days=1),
+            "amount_to_ask": self._amount_to_ask(),
             "token": self.token,
             "company": self.company_id,
             "currency": self.currency_id,
@@ -164,6 +175,28 @@ class ArrearsPaymentLink(models.Model):
             "paid_at": link.date_paid and link.date_paid.isoformat(),
         }
 
+    def _amount_to_ask(self):
+        """What the payer is asked for now: all that is due, or the instalments due under a granted plan."""
+        self.ensure_one()
+        case = self.case_id
+        plan = case._active_plan()
+        if not plan:
+            return case.amount_due
+        today = fields.Date.context_today(self)
+        upcoming = plan.instalment_ids.filtered(lambda i: i.date_due > today)[:1]
+        due_dates = {i.date_due for i in plan.instalment_ids if i.date_due <= today} | {upcoming.date_due}
+        expected = sum(i.amount for i in plan.instalment_ids if i.date_due in due_dates)
+        return self.currency_id.round(min(case.amount_due, max(expected - plan.amount_paid, 0.0)))
+
+    def _ask_plan(self, kind, delay_until=None, instalment_count=None, note=None):
+        """A request for a delay or a plan from the customer page (see ``arrears.plan.request._ask``)."""
+        self.ensure_one()
+        if not self._is_payable():
+            raise UserError(self.env._("Nothing is due on this link any more."))
+        return self.env["arrears.plan.request"]._ask(
+            self.case_id, kind, delay_until=delay_until, instalment_count=instalment_count, note=(note or "")[:1000]
+        )
+
     def _demo_outcome(self, success):
         """The demo provider's simulated outcome: a payment of the amount due, or a decline.
 
@@ -175,7 +208,7 @@ class ArrearsPaymentLink(models.Model):
             return "failed"
         if not self._is_payable():
             return "nothing_due"
-        self._register_payment(self.amount_due, reference=self.env._("Demo payment"))
+        self._register_payment(self._amount_to_ask(), reference=self.env._("Demo payment"))
         return "paid"
 
     # -------------------------------------------------------------------------

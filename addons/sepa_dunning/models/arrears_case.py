@@ -362,6 +362,17 @@ class ArrearsCase(models.Model):
             for case in self:
                 case.message_post(body=self.env._("Dunning paused: %(note)s", note=note))
 
+    def _on_plan_granted(self):
+        res = super()._on_plan_granted()
+        self.filtered(lambda c: c.state == "open").dunning_pause = "plan"
+        return res
+
+    def _on_plan_broken(self):
+        res = super()._on_plan_broken()
+        # Back on the ladder at the level it stood; the next level is due at once if its date passed.
+        self.filtered(lambda c: c.dunning_pause == "plan").dunning_pause = False
+        return res
+
     def action_dunning_resume(self):
         self.write({"dunning_pause": False})
 

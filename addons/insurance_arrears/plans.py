@@ -1,0 +1,93 @@
+"""Delays and instalment plans asked for by a debtor: the rules and the schedule.
+
+Plain Python (no Odoo): the link page and the accountant's queue call these
+functions with plain values. Amounts are ``Decimal``; a plan's instalments add
+up to the amount due to the cent.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_DOWN, Decimal
+
+DELAY = "delay"
+PLAN = "plan"
+
+# Stages of a case after which the broker's rules no longer grant anything at once.
+LATE_STAGES = ("formal_notice", "suspended", "terminated", "collection")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What the broker grants without an accountant looking at it."""
+
+    max_amount: Decimal
+    max_delay_days: int
+    max_instalments: int
+    spacing_days: int
+    one_per_year: bool = True
+    after_formal_notice: bool = False
+
+
+@dataclass(frozen=True)
+class Request:
+    kind: str  # DELAY or PLAN
+    amount: Decimal
+    today: date
+    stage: str
+    delay_until: date | None = None
+    instalments: int | None = None
+    last_plan_date: date | None = None  # the contract's last granted delay or plan
+
+
+def check(rules: Rules, request: Request) -> list:
+    """Why the rules do not grant ``request`` at once; an empty list means they do.
+
+    Each reason is a short code the Odoo side turns into a sentence:
+    ``amount``, ``delay``, ``instalments``, ``once_a_year``, ``formal_notice``,
+    ``bad_request``.
+    """
+    reasons = []
+    if request.kind == DELAY:
+        if not request.delay_until or request.delay_until <= request.today:
+            return ["bad_request"]
+        if (request.delay_until - request.today).days > rules.max_delay_days:
+            reasons.append("delay")
+    elif request.kind == PLAN:
+        if not request.instalments or request.instalments < 2:
+            return ["bad_request"]
+        if request.instalments > rules.max_instalments:
+            reasons.append("instalments")
+    else:
+        return ["bad_request"]
+    if request.amount <= 0:
+        return ["bad_request"]
+    if request.amount > rules.max_amount:
+        reasons.append("amount")
+    if rules.one_per_year and request.last_plan_date and request.today - request.last_plan_date < timedelta(days=365):
+        reasons.append("once_a_year")
+    if not rules.after_formal_notice and request.stage in LATE_STAGES:
+        reasons.append("formal_notice")
+    return reasons
+
+
+def instalments(total: Decimal, count: int, first_date: date, spacing_days: int) -> list:
+    """``count`` instalments of ``total``, every ``spacing_days`` from ``first_date``.
+
+    Equal amounts rounded down to the cent; the first instalment takes the
+    remaining cents, so that the sum is exactly ``total``.
+
+    :return: ``[(due_date, amount), ...]``
+    """
+    if count < 1:
+        raise ValueError("at least one instalment")
+    total = Decimal(total).quantize(Decimal("0.01"))
+    share = (total / count).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    amounts = [share] * count
+    amounts[0] += total - share * count
+    return [(first_date + timedelta(days=spacing_days * index), amount) for index, amount in enumerate(amounts)]
+
+
+def missed(schedule: list, paid: Decimal, today: date, grace_days: int = 3) -> bool:
+    """Whether the debtor is behind ``schedule``: less paid than what fell due ``grace_days`` ago."""
+    due = sum((amount for day, amount in schedule if day + timedelta(days=grace_days) < today), Decimal(0))
+    return Decimal(paid) < due

@@ -1,0 +1,180 @@
+from datetime import date, timedelta
+
+from freezegun import freeze_time
+
+from odoo.exceptions import UserError
+from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
+
+from .test_payment_link import PaymentLinkCommon
+
+
+class PlanCommon(PaymentLinkCommon):
+    """An open case of 550.00 (two quarterly receipts) with its link, and the company's rule."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["arrears.plan.rule"].search([]).unlink()
+        cls.rule = cls.env["arrears.plan.rule"].create(
+            {"name": "Standard", "max_amount": 1000.0, "max_delay_days": 30, "max_instalments": 3, "spacing_days": 30}
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestPlanRequest(PlanCommon):
+    def test_plan_within_the_rules_is_granted_at_once(self):
+        request = self.link._ask_plan("plan", instalment_count=3, note="Lost my job")
+        self.assertEqual(request.state, "granted")
+        self.assertEqual(request.instalment_ids.mapped("amount"), [183.34, 183.33, 183.33])
+        self.assertEqual(
+            request.instalment_ids.mapped("date_due"),
+            [date.today() + timedelta(days=30), date.today() + timedelta(days=60), date.today() + timedelta(days=90)],
+        )
+        self.assertIn("Granted", self.case.message_ids[0].body)
+        sent = request.message_ids.filtered(lambda m: m.partner_ids == self.policyholder)
+        self.assertEqual(len(sent), 1, "the answer is e-mailed to the debtor")
+        self.assertIn("is granted", sent.body)
+        self.assertIn("183.34", sent.body)
+        self.assertEqual(self.link._amount_to_ask(), 183.34, "the link asks for the first instalment")
+
+    def test_delay_beyond_the_rules_waits_for_an_accountant(self):
+        request = self.link._ask_plan("delay", delay_until=date.today() + timedelta(days=45))
+        self.assertEqual(request.state, "pending")
+        self.assertEqual(request.review_reasons, "delay")
+        self.assertEqual(request.activity_ids.summary, "Review a payment request")
+        self.assertFalse(request.instalment_ids)
+        request.decision_reason = "Fine, given your history"
+        request.action_grant()
+        self.assertEqual(request.state, "granted")
+        self.assertEqual(request.instalment_ids.mapped("amount"), [550.0])
+        self.assertFalse(request.activity_ids)
+
+    def test_refusal_needs_a_reason_sent_to_the_debtor(self):
+        request = self.link._ask_plan("plan", instalment_count=5)
+        self.assertEqual(request.state, "pending")
+        with self.assertRaises(UserError):
+            request.action_refuse()
+        request.decision_reason = "two plans already broken"
+        request.action_refuse()
+        self.assertEqual(request.state, "refused")
+        bodies = "".join(request.message_ids.mapped("body"))
+        self.assertIn("two plans already broken", bodies)
+
+    def test_no_second_plan_within_twelve_months(self):
+        first = self.link._ask_plan("delay", delay_until=date.today() + timedelta(days=10))
+        first.state = "kept"
+        second = self.link._ask_plan("plan", instalment_count=2)
+        self.assertEqual(second.state, "pending")
+        self.assertIn("once_a_year", second.review_reasons)
+
+    def test_nothing_granted_at_once_after_the_formal_notice(self):
+        self.case.stage = "formal_notice"
+        request = self.link._ask_plan("plan", instalment_count=2)
+        self.assertEqual((request.state, request.review_reasons), ("pending", "formal_notice"))
+
+    def test_without_rule_everything_is_reviewed(self):
+        self.rule.unlink()
+        request = self.link._ask_plan("plan", instalment_count=2)
+        self.assertEqual((request.state, request.review_reasons), ("pending", "no_rule"))
+
+    def test_nonsense_and_too_many_requests_are_refused_and_recorded_nowhere(self):
+        with self.assertRaises(UserError):
+            self.link._ask_plan("plan", instalment_count=1)
+        with self.assertRaises(UserError):
+            self.link._ask_plan("delay", delay_until=date.today())
+        self.assertFalse(self.case.plan_request_ids)
+        for _attempt in range(3):
+            request = self.link._ask_plan("plan", instalment_count=5)  # to review
+            request.state = "refused"
+        with self.assertRaises(UserError):
+            self.link._ask_plan("plan", instalment_count=2)
+        self.assertEqual(len(self.case.plan_request_ids), 3)
+
+    def test_plan_kept_when_paid_off(self):
+        request = self.link._ask_plan("plan", instalment_count=2)
+        self.link._register_payment(275.0, journal=self.bank_journal)
+        self.env["arrears.plan.request"]._cron_follow()
+        self.assertEqual(request.state, "granted")
+        self.link._register_payment(275.0, journal=self.bank_journal)
+        self.env["arrears.plan.request"]._cron_follow()
+        self.assertEqual(request.state, "kept")
+        self.assertEqual(self.case.state, "closed")
+
+    def test_missed_instalment_breaks_the_plan(self):
+        request = self.link._ask_plan("plan", instalment_count=2)
+        with freeze_time(date.today() + timedelta(days=32)):
+            self.env["arrears.plan.request"]._cron_follow()
+        self.assertEqual(request.state, "granted", "within the grace days")
+        with freeze_time(date.today() + timedelta(days=34)):
+            self.env["arrears.plan.request"]._cron_follow()
+        self.assertEqual(request.state, "broken")
+        self.assertIn("Instalment missed", self.case.message_ids[0].body)
+
+
+@tagged("post_install", "-at_install")
+class TestPlanRequestPage(PlanCommon, HttpCase):
+    def _csrf(self):
+        page = self.url_open(f"/arrears/pay/{self.link.token}")
+        return page.text.split('name="csrf_token" value="')[1].split('"')[0]
+
+    def test_page_offers_the_three_choices(self):
+        html = self.url_open(f"/arrears/pay/{self.link.token}").text
+        self.assertIn('id="arrears_pay_now"', html)
+        self.assertIn('id="arrears_ask_delay"', html)
+        self.assertIn('id="arrears_ask_plan"', html)
+        self.assertNotIn("rue de la Paix", html)
+
+    def test_asking_a_plan_from_the_page(self):
+        response = self.url_open(
+            f"/arrears/pay/{self.link.token}/request",
+            data={"csrf_token": self._csrf(), "kind": "plan", "instalments": "2", "note": "Merci"},
+        )
+        self.assertIn("Your request is granted", response.text)
+        self.assertIn('id="arrears_plan_schedule"', response.text)
+        self.assertIn("275.00", response.text)
+        self.assertNotIn('id="arrears_ask_plan"', response.text, "no second request while one runs")
+        request = self.case.plan_request_ids
+        self.assertEqual((request.kind, request.instalment_count, request.note), ("plan", 2, "Merci"))
+
+    def test_asking_a_long_delay_from_the_page_goes_to_review(self):
+        response = self.url_open(
+            f"/arrears/pay/{self.link.token}/request",
+            data={
+                "csrf_token": self._csrf(),
+                "kind": "delay",
+                "delay_until": (date.today() + timedelta(days=50)).isoformat(),
+            },
+        )
+        self.assertIn("an accountant will answer you", response.text)
+        self.assertEqual(self.case.plan_request_ids.state, "pending")
+
+    def test_bad_input_from_the_page_records_nothing(self):
+        for data in ({"kind": "delay", "delay_until": "tomorrow"}, {"kind": "plan", "instalments": "x"}, {"kind": "x"}):
+            response = self.url_open(
+                f"/arrears/pay/{self.link.token}/request", data={"csrf_token": self._csrf(), **data}
+            )
+            self.assertIn("could not be recorded", response.text)
+        self.assertFalse(self.case.plan_request_ids)
+
+    @mute_logger("odoo.http", "werkzeug")
+    def test_request_needs_csrf_and_a_true_token(self):
+        response = self.url_open(f"/arrears/pay/{self.link.token}/request", data={"kind": "plan", "instalments": "2"})
+        self.assertEqual(response.status_code, 400)
+        forged = self.url_open(
+            "/arrears/pay/forged-token/request", data={"csrf_token": self._csrf(), "kind": "plan", "instalments": "2"}
+        )
+        self.assertEqual(forged.status_code, 404)
+        self.assertFalse(self.case.plan_request_ids)
+
+    def test_closed_case_offers_nothing(self):
+        csrf = self._csrf()
+        self.receipts._register_payments(self.bank_journal)
+        html = self.url_open(f"/arrears/pay/{self.link.token}").text
+        self.assertNotIn('id="arrears_ask_plan"', html)
+        response = self.url_open(
+            f"/arrears/pay/{self.link.token}/request",
+            data={"csrf_token": csrf, "kind": "plan", "instalments": "2"},
+        )
+        self.assertIn("could not be recorded", response.text)
+        self.assertFalse(self.case.plan_request_ids)

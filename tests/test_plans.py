@@ -1,0 +1,95 @@
+"""Delay and instalment plan rules and schedules (insurance_arrears/plans.py), without Odoo."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from insurance_arrears import plans
+
+RULES = plans.Rules(max_amount=Decimal("1000"), max_delay_days=30, max_instalments=3, spacing_days=30)
+TODAY = date(2026, 3, 10)
+
+
+def ask(**values):
+    base = {"kind": plans.PLAN, "amount": Decimal("600"), "today": TODAY, "stage": "reminder", "instalments": 3}
+    return plans.Request(**{**base, **values})
+
+
+def test_plan_within_the_rules_is_granted():
+    assert plans.check(RULES, ask()) == []
+
+
+def test_delay_within_the_rules_is_granted():
+    assert plans.check(RULES, ask(kind=plans.DELAY, delay_until=date(2026, 4, 9), instalments=None)) == []
+
+
+@pytest.mark.parametrize(
+    ("values", "reasons"),
+    [
+        ({"amount": Decimal("1000.01")}, ["amount"]),
+        ({"instalments": 4}, ["instalments"]),
+        ({"kind": plans.DELAY, "delay_until": date(2026, 4, 10), "instalments": None}, ["delay"]),
+        ({"last_plan_date": date(2025, 3, 20)}, ["once_a_year"]),
+        ({"stage": "formal_notice"}, ["formal_notice"]),
+        ({"stage": "suspended", "amount": Decimal("5000")}, ["amount", "formal_notice"]),
+    ],
+)
+def test_what_the_rules_do_not_grant_at_once(values, reasons):
+    assert plans.check(RULES, ask(**values)) == reasons
+
+
+def test_a_plan_granted_over_a_year_ago_does_not_count():
+    assert plans.check(RULES, ask(last_plan_date=date(2025, 3, 9))) == []
+
+
+def test_once_a_year_can_be_switched_off():
+    rules = plans.Rules(Decimal("1000"), 30, 3, 30, one_per_year=False)
+    assert plans.check(rules, ask(last_plan_date=date(2026, 3, 1))) == []
+
+
+def test_formal_notice_can_be_allowed():
+    rules = plans.Rules(Decimal("1000"), 30, 3, 30, after_formal_notice=True)
+    assert plans.check(rules, ask(stage="formal_notice")) == []
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"kind": plans.DELAY, "delay_until": None, "instalments": None},
+        {"kind": plans.DELAY, "delay_until": TODAY, "instalments": None},
+        {"instalments": 1},
+        {"instalments": None},
+        {"kind": "holiday"},
+        {"amount": Decimal("0")},
+    ],
+)
+def test_requests_that_make_no_sense(values):
+    assert plans.check(RULES, ask(**values)) == ["bad_request"]
+
+
+def test_instalments_add_up_to_the_cent():
+    schedule = plans.instalments(Decimal("100.00"), 3, date(2026, 4, 1), 30)
+    assert schedule == [
+        (date(2026, 4, 1), Decimal("33.34")),
+        (date(2026, 5, 1), Decimal("33.33")),
+        (date(2026, 5, 31), Decimal("33.33")),
+    ]
+    assert sum(amount for _day, amount in schedule) == Decimal("100.00")
+
+
+def test_one_instalment_is_the_whole_amount():
+    assert plans.instalments(Decimal("275.5"), 1, date(2026, 4, 1), 30) == [(date(2026, 4, 1), Decimal("275.50"))]
+
+
+def test_no_instalment_is_an_error():
+    with pytest.raises(ValueError):
+        plans.instalments(Decimal("10"), 0, date(2026, 4, 1), 30)
+
+
+def test_missed_after_the_grace_days():
+    schedule = plans.instalments(Decimal("300"), 3, date(2026, 4, 1), 30)
+    assert not plans.missed(schedule, Decimal("0"), date(2026, 4, 4))  # within 3 days of grace
+    assert plans.missed(schedule, Decimal("0"), date(2026, 4, 5))
+    assert not plans.missed(schedule, Decimal("100"), date(2026, 4, 5))
+    assert plans.missed(schedule, Decimal("199.99"), date(2026, 5, 5))
+    assert not plans.missed(schedule, Decimal("300"), date(2026, 12, 31))
