@@ -331,3 +331,19 @@ class TestDunningNotices(DunningCommon):
             sorted((level.name, channel, count, rate, days) for level, channel, count, rate, days in rows),
             [("First reminder", "email", 1, 100.0, 7.0), ("First reminder", "sms", 1, 100.0, 7.0)],
         )
+
+    def test_granted_plan_pauses_the_ladder_and_a_missed_instalment_resumes_it(self):
+        self.env["arrears.plan.rule"].create({"name": "Standard", "max_instalments": 3, "spacing_days": 30})
+        self._run("2026-01-05")
+        case = self.case
+        with freeze_time("2026-01-06"):
+            request = case.payment_link_id._ask_plan("plan", instalment_count=2)
+        self.assertEqual((request.state, case.dunning_pause), ("granted", "plan"))
+        self._run("2026-01-20")
+        self.assertEqual(case.dunning_level_id, self.levels[0], "no reminder while the plan runs")
+        with freeze_time("2026-02-10"):  # first instalment due on 5 February, nothing paid
+            self.env["arrears.plan.request"]._cron_follow()
+        self.assertEqual(request.state, "broken")
+        self.assertFalse(case.dunning_pause)
+        self._run("2026-02-10")
+        self.assertEqual(case.dunning_level_id, self.levels[1], "the ladder goes on from where it stood")
