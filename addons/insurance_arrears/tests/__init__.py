@@ -9,3 +9,4 @@ from . import test_payment_link
 from . import test_partner_api
 from . import test_reporting
 from . import test_plan_request
+from . import test_link_browser
