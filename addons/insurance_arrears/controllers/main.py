@@ -24,7 +24,7 @@ class ArrearsPaymentLinkController(http.Controller):
         if not link or not consteq(link.token, token):
             raise NotFound()
         # The page speaks the debtor's language.
-        return link.with_context(lang=link.partner_id.lang or link.company_id.partner_id.lang)
+        return link.with_context(lang=link.partner_id._arrears_lang())
 
     @http.route("/arrears/pay/<string:token>", type="http", auth="public", methods=["GET"], sitemap=False)
     def payment_page(self, token, status=None, **kwargs):

@@ -41,6 +41,15 @@ class ResPartner(models.Model):
         groups="insurance_arrears.group_arrears_user",
     )
 
+    def _arrears_lang(self):
+        """Language to write to this partner in: its own when installed, else the company's, else English."""
+        self.ensure_one()
+        installed = {code for code, _name in self.env["res.lang"].get_installed()}
+        for lang in (self.lang, self.env.company.partner_id.lang):
+            if lang in installed:
+                return lang
+        return "en_US"
+
     def _insurance_role_field(self):
         """Field linking this partner to its contracts: insurer, introducer or policyholder."""
         self.ensure_one()

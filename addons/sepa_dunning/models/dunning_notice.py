@@ -274,7 +274,7 @@ class DunningNotice(models.Model):
 
     def _notice_lang(self):
         self.ensure_one()
-        return self.partner_id.lang or self.company_id.partner_id.lang or "en_US"
+        return self.partner_id._arrears_lang()
 
     def _qr_code_src(self):
         """Data URI of the QR code of the payment link, printed on letters."""
