@@ -60,8 +60,11 @@ class DunningNotice(models.Model):
         help="Formal notice of a non-life contract: article L113-3 of the Insurance Code.",
     )
     termination_date = fields.Date(string="Contract Terminable From")
-    mail_id = fields.Many2one("mail.mail", string="E-mail", readonly=True, index="btree_not_null")
-    sms_id = fields.Many2one("sms.sms", string="SMS", readonly=True, index="btree_not_null")
+    # Outgoing e-mails and SMS are readable by administrators only (Odoo's rights).
+    mail_id = fields.Many2one(
+        "mail.mail", string="E-mail", readonly=True, index="btree_not_null", groups="base.group_system"
+    )
+    sms_id = fields.Many2one("sms.sms", string="SMS", readonly=True, index="btree_not_null", groups="base.group_system")
     failure_reason = fields.Char(readonly=True)
     fallback_of_id = fields.Many2one(
         "dunning.notice", string="Replaces", readonly=True, help="The failed notice this letter replaces."
@@ -128,24 +131,30 @@ class DunningNotice(models.Model):
             template = level.mail_template_id or self.env.ref("sepa_dunning.mail_template_dunning_notice")
             # One rendering pass for the whole group, each in its debtor's language.
             rendered = template._generate_template(group.ids, ("subject", "body_html", "email_from", "reply_to"))
-            mails |= self.env["mail.mail"].create(
-                [
-                    {
-                        "subject": rendered[notice.id].get("subject"),
-                        "body_html": rendered[notice.id].get("body_html"),
-                        "email_from": rendered[notice.id].get("email_from") or notice.company_id.email_formatted,
-                        "reply_to": rendered[notice.id].get("reply_to"),
-                        "recipient_ids": [fields.Command.link(notice.partner_id.id)],
-                        # Kept in the case's chatter: what was sent, to whom, when.
-                        "model": "arrears.case",
-                        "res_id": notice.case_id.id,
-                        "message_type": "email_outgoing",
-                        "auto_delete": False,
-                    }
-                    for notice in group
-                ]
+            # sudo(): queuing outgoing mail is an administrator's right in Odoo; the
+            # engine queues what its own templates rendered, for a manager's button too.
+            mails |= (
+                self.env["mail.mail"]
+                .sudo()
+                .create(
+                    [
+                        {
+                            "subject": rendered[notice.id].get("subject"),
+                            "body_html": rendered[notice.id].get("body_html"),
+                            "email_from": rendered[notice.id].get("email_from") or notice.company_id.email_formatted,
+                            "reply_to": rendered[notice.id].get("reply_to"),
+                            "recipient_ids": [fields.Command.link(notice.partner_id.id)],
+                            # Kept in the case's chatter: what was sent, to whom, when.
+                            "model": "arrears.case",
+                            "res_id": notice.case_id.id,
+                            "message_type": "email_outgoing",
+                            "auto_delete": False,
+                        }
+                        for notice in group
+                    ]
+                )
             )
-        for notice, mail in zip(notices, mails, strict=True):
+        for notice, mail in zip(notices.sudo(), mails, strict=True):
             notice.mail_id = mail
         notices.write({"state": "sent", "date_sent": fields.Datetime.now()})
 
@@ -157,18 +166,23 @@ class DunningNotice(models.Model):
         for level, group in notices.grouped("level_id").items():
             template = level.sms_template_id or self.env.ref("sepa_dunning.sms_template_dunning_notice")
             bodies.update(template._render_field("body", group.ids, compute_lang=True))
-        sms = self.env["sms.sms"].create(
-            [
-                {
-                    "number": notice.partner_id.phone_sanitized or notice.partner_id.phone,
-                    "partner_id": notice.partner_id.id,
-                    "body": bodies[notice.id],
-                    "state": "outgoing",
-                }
-                for notice in notices
-            ]
+        # sudo(): as for e-mails, the SMS queue is an administrators' model.
+        sms = (
+            self.env["sms.sms"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "number": notice.partner_id.phone_sanitized or notice.partner_id.phone,
+                        "partner_id": notice.partner_id.id,
+                        "body": bodies[notice.id],
+                        "state": "outgoing",
+                    }
+                    for notice in notices
+                ]
+            )
         )
-        for notice, message in zip(notices, sms, strict=True):
+        for notice, message in zip(notices.sudo(), sms, strict=True):
             notice.sms_id = message
         notices.write({"state": "sent", "date_sent": fields.Datetime.now()})
         notices.case_id._message_log_batch(

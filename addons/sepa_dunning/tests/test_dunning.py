@@ -347,3 +347,20 @@ class TestDunningNotices(DunningCommon):
         self.assertFalse(case.dunning_pause)
         self._run("2026-02-10")
         self.assertEqual(case.dunning_level_id, self.levels[1], "the ladder goes on from where it stood")
+
+    def test_a_manager_who_is_not_administrator_can_run_the_ladder(self):
+        manager = self.env["res.users"].create(
+            {
+                "login": "arrears-manager",
+                "name": "Arrears Manager",
+                "company_id": self.company.id,
+                "company_ids": [(6, 0, self.company.ids)],
+                "group_ids": [(6, 0, [self.env.ref("insurance_arrears.group_arrears_manager").id])],
+            }
+        )
+        self.assertFalse(manager.has_group("base.group_system"))
+        with freeze_time("2026-01-05"):
+            self.env["arrears.case"]._cron_sync()
+            notices = self.case.with_user(manager).action_dunning_run()
+        self.assertEqual(sorted(notices.mapped("channel")), ["email", "sms"])
+        self.assertEqual(set(notices.mapped("state")), {"sent"})
