@@ -134,7 +134,10 @@ class ArrearsCase(models.Model):
         if in_cron:
             cron._commit_progress(remaining=len(cases))
         for ids in split_every(RUN_CHUNK, cases.ids):
-            chunk = self.browse(ids).try_lock_for_update().filtered_domain(self._dunning_domain(today))
+            chunk = self.browse(ids).try_lock_for_update()
+            # Read again once locked: another run may have moved these cases meanwhile.
+            chunk.invalidate_recordset()
+            chunk = chunk.filtered_domain(self._dunning_domain(today))
             notices = chunk._dunning_advance(today)
             notices._send()
             if in_cron:
