@@ -1,6 +1,8 @@
+import itertools
 import json
 import logging
 from collections import defaultdict
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -154,19 +156,23 @@ class ArrearsCase(models.Model):
 
     @api.model
     def _demo_replay_dunning(self):
-        """Demo data: replay the daily runs since the oldest unpaid due date.
+        """Demo data: replay the daily runs of the last weeks, each case from another day.
 
-        Each run happens on the day the next level was due, so the demo cases
-        stand at the levels their dates call for, with their notices.
+        The demo cases stand at several levels (a reminder, a formal notice, a
+        suspension...), each with the notices its runs sent.
         """
         today = fields.Date.context_today(self)
         self._cron_sync()
-        for _run in range(100):  # a ladder has a handful of levels: bounded
-            cases = self.search(self._dunning_domain(today))
-            if not cases:
-                break
-            day = min(cases.mapped("dunning_next_date"))
-            cases.filtered_domain([("dunning_next_date", "<=", day)])._dunning_advance(day)._send()
+        # Days since each case's first reminder: one case per rung of the L113-3 ladder.
+        started_days_ago = [5, 15, 28, 45, 75]
+        cases = self.search([("state", "=", "open"), ("dunning_pause", "=", False)], order="id")
+        for case, days_ago in zip(cases, itertools.cycle(started_days_ago), strict=False):
+            day = today - timedelta(days=days_ago)
+            for _run in range(20):  # a ladder has a handful of levels: bounded
+                case._dunning_advance(day)._send()
+                if not case.dunning_next_date or case.dunning_next_date > today:
+                    break
+                day = max(case.dunning_next_date, day)
 
     def _dunning_advance(self, today):
         """Move each case of ``self`` to its next level, with its notices, fee and action.

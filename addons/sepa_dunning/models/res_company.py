@@ -61,6 +61,10 @@ class ResCompany(models.Model):
         companies = self.browse(company_ids) if company_ids else self.search([])
         if policy:
             companies.filtered(lambda c: not c.dunning_policy_id).dunning_policy_id = policy
+        # Cases opened before this module was installed take their policy now.
+        cases = self.env["arrears.case"].search([("state", "=", "open"), ("dunning_policy_id", "=", False)])
+        self.env.add_to_compute(self.env["arrears.case"]._fields["dunning_policy_id"], cases)
+        cases.flush_recordset(["dunning_policy_id"])
 
     def _dunning_fee_account(self):
         """Income account of dunning fees; created with the French chart's code when missing."""
