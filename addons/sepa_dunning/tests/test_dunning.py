@@ -364,3 +364,14 @@ class TestDunningNotices(DunningCommon):
             notices = self.case.with_user(manager).action_dunning_run()
         self.assertEqual(sorted(notices.mapped("channel")), ["email", "sms"])
         self.assertEqual(set(notices.mapped("state")), {"sent"})
+
+    def test_cases_without_policy_take_it_when_the_module_sets_the_default(self):
+        with freeze_time("2026-01-05"):
+            self.env["arrears.case"]._cron_sync()
+        case = self.case
+        case.dunning_policy_id = False
+        self.company.dunning_policy_id = False
+        self.env["res.company"]._dunning_set_default_policy()
+        self.assertEqual(self.company.dunning_policy_id, self.policy)
+        self.assertEqual(case.dunning_policy_id, self.policy)
+        self.assertEqual(case.dunning_next_date, date(2026, 1, 1))
