@@ -1,1 +1,2 @@
-# The models arrive with their own issues; the addon installs empty until then.
+from . import controllers
+from . import models

@@ -1,0 +1,157 @@
+"""What a Stripe event (or a session read back from Stripe) means for a checkout.
+
+Plain Python: it reads Stripe's JSON and answers with an ``Outcome``; the
+models apply it. Webhook events and the safety-net polling go through the
+same reading, so both land in the same accounting.
+"""
+
+from dataclasses import dataclass
+
+from . import const
+
+PAY = "pay"  # money received: post the payment
+WAIT = "wait"  # completed, the money comes later (asynchronous method)
+FAIL = "fail"  # the asynchronous payment failed: nothing received
+DECLINED = "declined"  # one attempt refused; the payer may try again in the same session
+EXPIRE = "expire"  # the session expired unpaid
+REFUND = "refund"  # money given back (amount is Stripe's running total)
+DISPUTE_OPEN = "dispute_open"
+DISPUTE_LOST = "dispute_lost"
+DISPUTE_WON = "dispute_won"
+NOTHING = "nothing"  # nothing to do (still open, or an event we do not act on)
+
+# Outcomes whose Stripe object may name only a payment intent (no reference of ours).
+NEEDS_INTENT_LOOKUP = frozenset({REFUND, DISPUTE_OPEN, DISPUTE_LOST, DISPUTE_WON})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to do, and with which Stripe ids to find our checkout."""
+
+    kind: str
+    amount_minor: int = 0
+    currency: str = ""
+    session_id: str = ""
+    payment_intent_id: str = ""
+    charge_id: str = ""
+    reference: str = ""
+    detail: str = ""
+
+
+def _id(value):
+    """A Stripe reference field is an id, or the object itself when expanded."""
+    if isinstance(value, dict):
+        return value.get("id") or ""
+    return value or ""
+
+
+def _metadata_reference(obj):
+    return (obj.get("metadata") or {}).get("reference") or ""
+
+
+def read_session(session):
+    """Outcome of a Checkout Session object (from an event or from polling)."""
+    keys = {
+        "session_id": session.get("id") or "",
+        "payment_intent_id": _id(session.get("payment_intent")),
+        "reference": session.get("client_reference_id") or _metadata_reference(session),
+        "currency": (session.get("currency") or "").upper(),
+    }
+    intent = session.get("payment_intent")
+    if isinstance(intent, dict):
+        keys["charge_id"] = _id(intent.get("latest_charge"))
+    status, payment_status = session.get("status"), session.get("payment_status")
+    if payment_status == "paid":
+        return Outcome(PAY, amount_minor=int(session.get("amount_total") or 0), **keys)
+    if status == "expired":
+        return Outcome(EXPIRE, **keys)
+    if status == "complete" and payment_status == "unpaid":
+        # Completed but unpaid: an asynchronous method (SEPA debit...) is under way,
+        # unless the payment intent already says it failed.
+        if isinstance(intent, dict) and intent.get("status") in ("requires_payment_method", "canceled"):
+            return Outcome(FAIL, detail=_decline_code(intent), **keys)
+        return Outcome(WAIT, **keys)
+    return Outcome(NOTHING, **keys)
+
+
+def _decline_code(intent):
+    error = intent.get("last_payment_error") or {}
+    return error.get("decline_code") or error.get("code") or ""
+
+
+def read_event(event):
+    """Outcome of a webhook event (a dict shaped like Stripe's ``event`` object)."""
+    event_type = event.get("type") or ""
+    obj = (event.get("data") or {}).get("object") or {}
+    if event_type not in const.HANDLED_EVENTS:
+        return Outcome(NOTHING)
+    if event_type.startswith("checkout.session."):
+        outcome = read_session(obj)
+        if event_type == "checkout.session.async_payment_failed":
+            return Outcome(FAIL, **_keys_of(outcome))
+        if event_type == "checkout.session.async_payment_succeeded" and outcome.kind != PAY:
+            return Outcome(PAY, amount_minor=int(obj.get("amount_total") or 0), **_keys_of(outcome))
+        return outcome
+    if event_type.startswith("payment_intent."):
+        keys = {
+            "payment_intent_id": obj.get("id") or "",
+            "charge_id": _id(obj.get("latest_charge")),
+            "reference": _metadata_reference(obj),
+            "currency": (obj.get("currency") or "").upper(),
+        }
+        if event_type == "payment_intent.succeeded":
+            return Outcome(PAY, amount_minor=int(obj.get("amount_received") or 0), **keys)
+        return Outcome(DECLINED, detail=_decline_code(obj), **keys)
+    if event_type == "charge.refunded":
+        return Outcome(
+            REFUND,
+            amount_minor=int(obj.get("amount_refunded") or 0),
+            payment_intent_id=_id(obj.get("payment_intent")),
+            charge_id=obj.get("id") or "",
+            reference=_metadata_reference(obj),
+            currency=(obj.get("currency") or "").upper(),
+        )
+    # charge.dispute.*
+    keys = {
+        "payment_intent_id": _id(obj.get("payment_intent")),
+        "charge_id": _id(obj.get("charge")),
+        "currency": (obj.get("currency") or "").upper(),
+        "detail": obj.get("reason") or "",
+    }
+    amount = int(obj.get("amount") or 0)
+    if event_type == "charge.dispute.created":
+        return Outcome(DISPUTE_OPEN, amount_minor=amount, **keys)
+    if obj.get("status") == "lost":
+        return Outcome(DISPUTE_LOST, amount_minor=amount, **keys)
+    return Outcome(DISPUTE_WON, amount_minor=amount, **keys)
+
+
+def _keys_of(outcome):
+    return {
+        "session_id": outcome.session_id,
+        "payment_intent_id": outcome.payment_intent_id,
+        "charge_id": outcome.charge_id,
+        "reference": outcome.reference,
+        "currency": outcome.currency,
+    }
+
+
+def fee_of(balance_transaction):
+    """Stripe's fee (minor units, currency) from an expanded balance transaction, or None.
+
+    None while Stripe has not settled the charge yet (no balance transaction),
+    or when only its id is known: the fee is then booked later.
+    """
+    if not isinstance(balance_transaction, dict):
+        return None
+    return int(balance_transaction.get("fee") or 0), (balance_transaction.get("currency") or "").upper()
+
+
+def balance_transaction_of(intent):
+    """The balance transaction of a payment intent expanded down to its latest charge."""
+    if not isinstance(intent, dict):
+        return None
+    charge = intent.get("latest_charge")
+    if not isinstance(charge, dict):
+        return None
+    return charge.get("balance_transaction")

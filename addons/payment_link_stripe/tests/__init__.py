@@ -1,0 +1,5 @@
+from . import test_checkout
+from . import test_webhook
+from . import test_events
+from . import test_polling
+from . import test_security

@@ -1,0 +1,74 @@
+import json
+import time
+
+from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
+
+from .common import StripeLinkCommon
+
+WEBHOOK = "/arrears/stripe/webhook"
+
+
+@tagged("post_install", "-at_install")
+class TestWebhook(StripeLinkCommon, HttpCase):
+    def setUp(self):
+        super().setUp()
+        self.session = self._checkout()
+        self.stripe_http.settle(self.session.stripe_session_id, fee_minor=1025)
+        self.event = self._pay_event(self.session)
+        self.payload = json.dumps(self.event)
+
+    def _post(self, payload, signature):
+        headers = {"Content-Type": "application/json", "Stripe-Signature": signature}
+        return self.url_open(WEBHOOK, data=payload, headers=headers)
+
+    def _events(self):
+        return self.env["stripe.event"].search([("stripe_event_id", "=", self.event["id"])])
+
+    def test_signed_event_is_recorded_once_and_answered_at_once(self):
+        response = self._post(self.payload, self._sign(self.payload))
+        self.assertEqual(response.status_code, 200)
+        event = self._events()
+        self.assertEqual(event.state, "pending", "the accounting waits for the processing cron")
+        self.assertEqual(event.event_type, "checkout.session.completed")
+        self.assertEqual(event.provider_id, self.provider)
+        self.assertFalse(self.link.payment_ids, "nothing posted in the webhook's request")
+        cron = self.env.ref("payment_link_stripe.ir_cron_process_stripe_events")
+        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]), "processing triggered")
+
+    def test_replayed_event_ten_times_gives_one_payment(self):
+        for _delivery in range(10):
+            self.assertEqual(self._post(self.payload, self._sign(self.payload)).status_code, 200)
+        self.assertEqual(len(self._events()), 1)
+        self.env["stripe.event"]._cron_process()
+        self.assertEqual(len(self.link.payment_ids), 1)
+        self.assertEqual(self.link.payment_ids.amount, 550.0)
+        self.assertEqual(self._events().state, "done")
+
+    @mute_logger("odoo.addons.payment_link_stripe.controllers.main")
+    def test_forged_signature_is_refused_and_changes_nothing(self):
+        forged = self._sign(self.payload, secret="whsec_not_the_right_one")
+        self.assertEqual(self._post(self.payload, forged).status_code, 400)
+        tampered = self.payload.replace("55000", "1")
+        self.assertEqual(self._post(tampered, self._sign(self.payload)).status_code, 400)
+        self.assertEqual(self._post(self.payload, "").status_code, 400)
+        self.assertFalse(self.env["stripe.event"].search([]))
+
+    @mute_logger("odoo.addons.payment_link_stripe.controllers.main")
+    def test_stale_timestamp_is_refused(self):
+        stale = self._sign(self.payload, timestamp=int(time.time()) - 301)
+        self.assertEqual(self._post(self.payload, stale).status_code, 400)
+        self.assertFalse(self.env["stripe.event"].search([]))
+
+    @mute_logger("odoo.addons.payment_link_stripe.controllers.main")
+    def test_bad_json_is_refused_even_when_signed(self):
+        payload = "{not json"
+        self.assertEqual(self._post(payload, self._sign(payload)).status_code, 400)
+        self.assertFalse(self.env["stripe.event"].search([]))
+
+    def test_unhandled_event_type_is_recorded_as_ignored(self):
+        event = self._event("customer.created", {"id": "cus_test_1", "object": "customer"})
+        payload = json.dumps(event)
+        self.assertEqual(self._post(payload, self._sign(payload)).status_code, 200)
+        recorded = self.env["stripe.event"].search([("stripe_event_id", "=", event["id"])])
+        self.assertEqual(recorded.state, "ignored")

@@ -1,0 +1,124 @@
+"""Pure tier: the webhook's signature check (Stripe's real scheme) and the reading of events."""
+
+import hashlib
+import hmac
+import json
+import time
+
+import pytest
+from payment_link_stripe import events, utils
+
+SECRET = "whsec_test_pure"
+
+
+def _sign(payload, secret=SECRET, timestamp=None):
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def _event(event_type, obj, event_id="evt_1"):
+    return {"id": event_id, "object": "event", "type": event_type, "created": 1, "data": {"object": obj}}
+
+
+SESSION = {
+    "id": "cs_test_1",
+    "object": "checkout.session",
+    "client_reference_id": "arl_ref",
+    "metadata": {"reference": "arl_ref"},
+    "amount_total": 55000,
+    "currency": "eur",
+    "payment_intent": "pi_1",
+    "status": "complete",
+    "payment_status": "paid",
+}
+
+
+def test_genuine_event_verifies_with_the_matching_secret():
+    payload = json.dumps(_event("checkout.session.completed", SESSION))
+    event, index = utils.verify_event(payload.encode(), _sign(payload), ["whsec_other", SECRET])
+    assert index == 1
+    assert event["id"] == "evt_1"
+    assert event["data"]["object"]["amount_total"] == 55000
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        lambda p: _sign(p, secret="whsec_forged"),
+        lambda p: _sign(p, timestamp=int(time.time()) - 301),
+        lambda p: "",
+        lambda p: "t=1,v1=00",
+    ],
+    ids=["forged", "stale", "missing", "garbage"],
+)
+def test_forged_stale_or_missing_signature_is_refused(header):
+    payload = json.dumps(_event("checkout.session.completed", SESSION))
+    with pytest.raises(utils.WebhookRefused):
+        utils.verify_event(payload.encode(), header(payload), [SECRET])
+
+
+def test_tampered_body_is_refused():
+    payload = json.dumps(_event("checkout.session.completed", SESSION))
+    with pytest.raises(utils.WebhookRefused):
+        utils.verify_event(payload.replace("55000", "1").encode(), _sign(payload), [SECRET])
+
+
+def test_signed_garbage_is_refused():
+    with pytest.raises(utils.WebhookRefused):
+        utils.verify_event(b"{not json", _sign("{not json"), [SECRET])
+    with pytest.raises(utils.WebhookRefused):
+        utils.verify_event(b'{"object": "event"}', _sign('{"object": "event"}'), [SECRET])
+
+
+def test_paid_session_is_a_payment_of_its_total():
+    outcome = events.read_event(_event("checkout.session.completed", SESSION))
+    assert outcome.kind == events.PAY
+    assert (outcome.amount_minor, outcome.session_id, outcome.payment_intent_id) == (55000, "cs_test_1", "pi_1")
+    assert outcome.reference == "arl_ref"
+
+
+def test_unpaid_completed_session_waits_for_the_async_payment():
+    session = dict(SESSION, payment_status="unpaid")
+    assert events.read_event(_event("checkout.session.completed", session)).kind == events.WAIT
+    assert events.read_event(_event("checkout.session.async_payment_failed", session)).kind == events.FAIL
+    succeeded = events.read_event(_event("checkout.session.async_payment_succeeded", session))
+    assert (succeeded.kind, succeeded.amount_minor) == (events.PAY, 55000)
+
+
+def test_intent_events_carry_the_reference_of_their_checkout():
+    intent = {"id": "pi_1", "amount_received": 55000, "metadata": {"reference": "arl_ref"}, "latest_charge": "ch_1"}
+    outcome = events.read_event(_event("payment_intent.succeeded", intent))
+    assert (outcome.kind, outcome.reference, outcome.charge_id) == (events.PAY, "arl_ref", "ch_1")
+    declined = dict(intent, last_payment_error={"code": "card_declined", "decline_code": "insufficient_funds"})
+    outcome = events.read_event(_event("payment_intent.payment_failed", declined))
+    assert (outcome.kind, outcome.detail) == (events.DECLINED, "insufficient_funds")
+
+
+def test_refund_and_disputes():
+    charge = {"id": "ch_1", "payment_intent": "pi_1", "amount_refunded": 20000, "currency": "eur"}
+    refund = events.read_event(_event("charge.refunded", charge))
+    assert (refund.kind, refund.amount_minor, refund.payment_intent_id) == (events.REFUND, 20000, "pi_1")
+    dispute = {"id": "dp_1", "charge": "ch_1", "payment_intent": "pi_1", "amount": 55000, "reason": "fraudulent"}
+    assert events.read_event(_event("charge.dispute.created", dispute)).kind == events.DISPUTE_OPEN
+    lost = events.read_event(_event("charge.dispute.closed", dict(dispute, status="lost")))
+    assert (lost.kind, lost.amount_minor) == (events.DISPUTE_LOST, 55000)
+    assert events.read_event(_event("charge.dispute.closed", dict(dispute, status="won"))).kind == events.DISPUTE_WON
+
+
+def test_other_events_mean_nothing():
+    assert events.read_event(_event("customer.created", {"id": "cus_1"})).kind == events.NOTHING
+
+
+def test_polled_session_states():
+    assert events.read_session(dict(SESSION, status="open", payment_status="unpaid")).kind == events.NOTHING
+    assert events.read_session(dict(SESSION, status="expired", payment_status="unpaid")).kind == events.EXPIRE
+    failed = dict(SESSION, payment_status="unpaid", payment_intent={"id": "pi_1", "status": "requires_payment_method"})
+    assert events.read_session(failed).kind == events.FAIL
+
+
+def test_fee_from_an_expanded_balance_transaction_only():
+    intent = {"latest_charge": {"id": "ch_1", "balance_transaction": {"fee": 1025, "currency": "eur"}}}
+    assert events.fee_of(events.balance_transaction_of(intent)) == (1025, "EUR")
+    assert events.fee_of(events.balance_transaction_of({"latest_charge": {"balance_transaction": "txn_1"}})) is None
+    assert events.fee_of(events.balance_transaction_of({"latest_charge": {"balance_transaction": None}})) is None
