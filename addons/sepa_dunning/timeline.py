@@ -1,11 +1,14 @@
 """Dates of a dunning ladder: when each level falls due.
 
 Plain Python (no Odoo): the daily run and the case form call these functions
-with plain values. A ladder is a list of steps; a case has reached the first
-``reached`` of them, the last one on ``last_date``. Levels are reached one at a
-time: a run late by a week reaches the next level, never two at once, so that
-no notice is skipped and the legal delays after a formal notice run from the
-day it was actually sent.
+with plain values. A ladder is an ordered list of steps; a case has reached the
+first ``reached`` of them, the last one on ``last_date``. Levels are reached one
+at a time: a run late by a week reaches the next level, never two at once, so
+that no notice is skipped and the legal delays after a formal notice run from
+the day it was actually sent.
+
+Holidays are passed in by the caller as a set of dates (a ``frozenset`` built
+once per run), never computed here per case.
 """
 
 import calendar
@@ -18,20 +21,27 @@ BUSINESS_DAYS = "business_days"
 MONTHS = "months"
 UNITS = (DAYS, BUSINESS_DAYS, MONTHS)
 
-ANCHOR_DUE = "due"
-ANCHOR_PREVIOUS = "previous"
+ANCHOR_DUE = "due"  # delay counted from the first unpaid due date of the case
+ANCHOR_PREVIOUS = "previous"  # delay counted from the day the previous level was reached
 ANCHORS = (ANCHOR_DUE, ANCHOR_PREVIOUS)
+
+ONE_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
 class Step:
-    """One level of a ladder, as far as dates go."""
+    """One level of a ladder, as far as dates go.
 
-    key: object
+    Refuses, with ValueError, a negative delay, an unknown unit or an unknown
+    anchor: a bad level is reported when the ladder is built, not on the day a
+    case reaches it.
+    """
+
+    key: object  # the caller's id for the level
     delay: int
     unit: str = DAYS
     anchor: str = ANCHOR_PREVIOUS
-    on_business_day: bool = False
+    on_business_day: bool = False  # a date on a weekend or holiday moves to the next business day
 
     def __post_init__(self):
         if self.delay < 0:
@@ -43,22 +53,28 @@ class Step:
 
 
 def easter_sunday(year: int) -> date:
-    """Easter Sunday of ``year`` in the Gregorian calendar (anonymous Gregorian computus)."""
-    golden = year % 19
+    """Easter Sunday of ``year`` in the Gregorian calendar.
+
+    The anonymous Gregorian computus (Meeus/Jones/Butcher), valid for any year
+    from 1583 on.
+    """
+    golden = year % 19  # position in the 19-year Metonic cycle
     century, year_in_century = divmod(year, 100)
     leap_centuries, century_rest = divmod(century, 4)
-    correction = (century + 8) // 25
-    moon_correction = (century - correction + 1) // 3
-    epact = (19 * golden + century - leap_centuries - moon_correction + 15) % 30
-    quarter, year_rest = divmod(year_in_century, 4)
-    weekday = (32 + 2 * century_rest + 2 * quarter - epact - year_rest) % 7
-    shift = (golden + 11 * epact + 22 * weekday) // 451
-    month, day = divmod(epact + weekday - 7 * shift + 114, 31)
+    moon_shift = (century - (century + 8) // 25 + 1) // 3  # the lunar correction
+    epact = (19 * golden + century - leap_centuries - moon_shift + 15) % 30
+    leap_years, year_rest = divmod(year_in_century, 4)
+    to_sunday = (32 + 2 * century_rest + 2 * leap_years - epact - year_rest) % 7
+    late_full_moon = (golden + 11 * epact + 22 * to_sunday) // 451
+    month, day = divmod(epact + to_sunday - 7 * late_full_moon + 114, 31)
     return date(year, month, day + 1)
 
 
-def french_public_holidays(year: int) -> frozenset:
-    """The eleven public holidays of metropolitan France in ``year``."""
+def french_public_holidays(year: int) -> frozenset[date]:
+    """The eleven public holidays of metropolitan France in ``year``.
+
+    Alsace-Moselle's two extra days (Good Friday, 26 December) are not included.
+    """
     easter = easter_sunday(year)
     return frozenset(
         {
@@ -78,29 +94,39 @@ def french_public_holidays(year: int) -> frozenset:
 
 
 def is_business_day(day: date, holidays=frozenset()) -> bool:
-    """Monday to Friday, and not a holiday."""
+    """True from Monday to Friday, unless ``day`` is in ``holidays``."""
     return day.weekday() < 5 and day not in holidays
 
 
 def next_business_day(day: date, holidays=frozenset()) -> date:
-    """``day`` itself when it is a business day, else the first one after it."""
-    while not is_business_day(day, holidays):
-        day += timedelta(days=1)
+    """``day`` itself when it is a business day, else the first business day after it."""
+    while day.weekday() >= 5 or day in holidays:
+        day += ONE_DAY
     return day
 
 
 def add_months(start: date, months: int) -> date:
-    """``start`` plus calendar months, clamped to the end of a shorter month (Jan 31 + 1 = Feb 28/29)."""
+    """``start`` plus calendar months, clamped to the end of a shorter month.
+
+    >>> add_months(date(2027, 1, 31), 1)
+    datetime.date(2027, 2, 28)
+    """
     month_index = start.month - 1 + months
     year, month = start.year + month_index // 12, month_index % 12 + 1
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
 def add_delay(start: date, delay: int, unit: str = DAYS, holidays=frozenset()) -> date:
-    """``start`` plus ``delay`` in ``unit``.
+    """``start`` plus ``delay`` counted in ``unit``.
 
-    Business days count Monday to Friday outside ``holidays``: one business day
-    after a Friday is the Monday; zero business days is ``start`` itself.
+    - ``DAYS``: calendar days.
+    - ``BUSINESS_DAYS``: only Monday to Friday outside ``holidays`` count; one
+      business day after a Friday is the Monday. ``start`` itself never counts,
+      so zero business days is ``start``, unchanged even on a weekend.
+    - ``MONTHS``: calendar months, clamped to the end of a shorter month
+      (31 January + 1 month is 28 or 29 February).
+
+    Raises ValueError on a negative delay or an unknown unit.
     """
     if delay < 0:
         raise ValueError(f"negative delay: {delay}")
@@ -111,20 +137,23 @@ def add_delay(start: date, delay: int, unit: str = DAYS, holidays=frozenset()) -
     if unit == BUSINESS_DAYS:
         day = start
         for _counted in range(delay):
-            day = next_business_day(day + timedelta(days=1), holidays)
+            day = next_business_day(day + ONE_DAY, holidays)
         return day
     raise ValueError(f"unknown delay unit: {unit!r}")
 
 
-def step_date(step: Step, first_due: date, previous_date: date | None, holidays=frozenset()) -> date:
-    """The day ``step`` falls due.
+def _anchor_date(step: Step, first_due: date, previous_date: date | None) -> date:
+    """The day ``step``'s delay is counted from."""
+    if step.anchor == ANCHOR_DUE or previous_date is None:
+        return first_due
+    return previous_date
 
-    Counted from the first unpaid due date (``ANCHOR_DUE``, or the first step)
-    or from the day the previous step was reached; moved to a business day when
-    the step asks for it; never before the previous step.
-    """
-    anchor = first_due if step.anchor == ANCHOR_DUE or previous_date is None else previous_date
-    day = add_delay(anchor, step.delay, step.unit, holidays)
+
+def _settle(step: Step, day: date, previous_date: date | None, holidays) -> date:
+    """``day`` no earlier than ``previous_date``, then on a business day if ``step`` asks for it."""
+    # Catching up with the previous level first and moving to a business day
+    # after keeps both promises: the other way round, a previous level reached
+    # on a Saturday would put this one on that Saturday.
     if previous_date is not None and day < previous_date:
         day = previous_date
     if step.on_business_day:
@@ -132,8 +161,38 @@ def step_date(step: Step, first_due: date, previous_date: date | None, holidays=
     return day
 
 
-def next_step(steps: Sequence[Step], reached: int, first_due: date, last_date: date | None, holidays=frozenset()):
-    """The next step of a case and its due date, as ``(index, step, date)``; None at the end of the ladder."""
+def step_date(step: Step, first_due: date, previous_date: date | None, holidays=frozenset()) -> date:
+    """The day ``step`` falls due.
+
+    The delay is counted from ``first_due`` (``ANCHOR_DUE``, or the first level,
+    which has no ``previous_date``) or else from ``previous_date``, the day the
+    previous level was reached. The result is never before ``previous_date`` (an
+    ``ANCHOR_DUE`` level reached late pushes the next one) and, when the step
+    asks for it, is a business day.
+    """
+    start = _anchor_date(step, first_due, previous_date)
+    return _settle(step, add_delay(start, step.delay, step.unit, holidays), previous_date, holidays)
+
+
+def _check_reached(reached: int):
+    if reached < 0:
+        raise ValueError(f"negative number of levels reached: {reached}")
+
+
+def next_step(
+    steps: Sequence[Step], reached: int, first_due: date, last_date: date | None, holidays=frozenset()
+) -> tuple[int, Step, date] | None:
+    """The next level of a case, as ``(index, step, due date)``.
+
+    :param steps: the ladder, in order
+    :param reached: how many levels the case has reached; at or past the end of
+        the ladder (levels removed since) there is no next level
+    :param last_date: the day the last reached level was reached; ignored when
+        ``reached`` is 0; when missing otherwise, delays count from ``first_due``
+    :return: the one next level (none is ever skipped), or None when the ladder
+        is finished
+    """
+    _check_reached(reached)
     if reached >= len(steps):
         return None
     step = steps[reached]
@@ -141,9 +200,20 @@ def next_step(steps: Sequence[Step], reached: int, first_due: date, last_date: d
 
 
 def projected(
-    steps: Sequence[Step], reached: int, first_due: date, last_date: date | None, today: date, holidays=frozenset()
-):
-    """The rest of the ladder, each step assumed reached on its due date (today when already overdue)."""
+    steps: Sequence[Step],
+    reached: int,
+    first_due: date,
+    last_date: date | None,
+    today: date,
+    holidays=frozenset(),
+) -> list[tuple[int, Step, date]]:
+    """The rest of the ladder, as ``[(index, step, planned date), ...]``.
+
+    Each remaining level is assumed reached on its due date, except one already
+    overdue, assumed reached ``today`` (the day's run has not been yet); the
+    levels after it count from that day. Empty when the ladder is finished.
+    """
+    _check_reached(reached)
     plan = []
     previous = last_date if reached else None
     for index in range(reached, len(steps)):
@@ -153,33 +223,58 @@ def projected(
     return plan
 
 
-def l113_3_deadlines(formal_notice_sent: date) -> tuple:
+def l113_3_deadlines(formal_notice_sent: date) -> tuple[date, date]:
     """Article L113-3 of the French Insurance Code, from the day a formal notice is sent.
 
-    Cover is suspended thirty days after the formal notice is sent, and the
-    insurer may terminate the contract ten days after those thirty days have
-    run. Read conservatively, never early: the first day without cover is the
-    31st day after sending (the thirty full days have run), and the first day
-    the contract may be terminated is ten days after that.
+    Cover may be suspended thirty days after the formal notice is sent, and the
+    contract terminated ten days after those thirty days have run. Read here as
+    full days, the day of sending not counted: the thirty days run out at the
+    end of the 30th day after sending, so the first day without cover is
+    ``formal_notice_sent`` + 31 days; the ten days are that first day without
+    cover and the nine after it, so the first day the contract may be
+    terminated is the suspension date + 10 days.
 
-    :return: ``(suspension_date, termination_date)``
+    :return: ``(suspension_date, termination_date)``: the first day without
+        cover and the first day the contract may be terminated
     """
     suspension = formal_notice_sent + timedelta(days=31)
     return suspension, suspension + timedelta(days=10)
 
 
-def due_steps(cases: Iterable, steps_by_policy: dict, today: date, holidays=frozenset()):
-    """The cases whose next step is due on or before ``today``.
+def due_steps(
+    cases: Iterable[tuple],
+    steps_by_policy: dict,
+    today: date,
+    holidays=frozenset(),
+) -> list[tuple[object, int, Step, date]]:
+    """The cases whose next level is due on or before ``today``, for the daily run.
 
-    :param cases: ``(case_key, policy_key, reached, first_due, last_date, paused)`` tuples
-    :param steps_by_policy: ``{policy_key: [Step, ...]}`` in ladder order
-    :return: ``[(case_key, index, step, due_date), ...]`` for the cases not paused
+    :param cases: ``(case_key, policy_key, reached, first_due, last_date, paused)``
+        tuples; paused cases, cases without a first due date and cases whose
+        policy is not in ``steps_by_policy`` are left out
+    :param steps_by_policy: ``{policy_key: [Step, ...]}``, each ladder in order
+    :return: ``[(case_key, index, step, due_date), ...]`` in the order of ``cases``,
+        with the same dates as :func:`next_step`
     """
     due = []
+    # Cases of one run share few distinct dates: the delay from a given day is
+    # counted once per level (business days walk day by day), then reused.
+    delayed = {}
     for case_key, policy_key, reached, first_due, last_date, paused in cases:
         if paused or first_due is None:
             continue
-        found = next_step(steps_by_policy.get(policy_key, ()), reached, first_due, last_date, holidays)
-        if found and found[2] <= today:
-            due.append((case_key, *found))
+        _check_reached(reached)
+        steps = steps_by_policy.get(policy_key, ())
+        if reached >= len(steps):
+            continue
+        step = steps[reached]
+        previous = last_date if reached else None
+        start = _anchor_date(step, first_due, previous)
+        cache_key = (policy_key, reached, start)
+        day = delayed.get(cache_key)
+        if day is None:
+            day = delayed[cache_key] = add_delay(start, step.delay, step.unit, holidays)
+        day = _settle(step, day, previous, holidays)
+        if day <= today:
+            due.append((case_key, reached, step, day))
     return due
