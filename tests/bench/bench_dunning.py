@@ -110,12 +110,13 @@ def _seed(env, n, introducer=None):
 
 def _run_chunks(env, today):
     """The daily run's loop, without the sending (measured apart)."""
+    from odoo.addons.sepa_dunning.models.arrears_case import RUN_CHUNK
     from odoo.tools import split_every
 
     Case = env["arrears.case"]
     cases = Case.search(Case._dunning_domain(today), order="id")
     created = 0
-    for ids in split_every(500, cases.ids):
+    for ids in split_every(RUN_CHUNK, cases.ids):
         chunk = Case.browse(ids).try_lock_for_update().filtered_domain(Case._dunning_domain(today))
         created += len(chunk._dunning_advance(today))
         env.cr.commit()

@@ -15,7 +15,7 @@ _logger = logging.getLogger(__name__)
 
 # Cases advanced per transaction by the daily run; a crash loses one chunk,
 # which the next run redoes (notices are unique per case, level and channel).
-RUN_CHUNK = 500
+RUN_CHUNK = 1000
 
 
 class ArrearsCase(models.Model):
