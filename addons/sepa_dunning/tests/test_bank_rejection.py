@@ -4,7 +4,8 @@ from datetime import date
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .common import SepaCommon
+from ..iso20022 import returns
+from .common import CREDITOR_IBAN, SepaCommon
 
 
 def pain002(batch_name, rejections, version="pain.002.001.03"):
@@ -192,6 +193,22 @@ class TestBankRejection(SepaCommon):
         record.action_confirm()
         self.assertEqual(self.receipts[2].state, "open")
         self.assertEqual(record.move_id.date, date(2026, 1, 9))
+
+    def test_cfonb120_statement_rejections_are_undone_too(self):
+        content = returns.cfonb120_statement(
+            CREDITOR_IBAN,
+            [(self._e2e(0), 275.0, "AC04", self.receipts[0].contract_id.mandate_id.name), ("UNKNOWN-1", 12.5, "", "")],
+            date(2026, 1, 12),
+        )
+        record = self._import(content, "RELEVE.120")
+        self.assertEqual(record.message_type, "cfonb120")
+        matched, unknown = record.line_ids.sorted(lambda line: line.match_state)
+        self.assertEqual((matched.match_state, matched.reason_code, matched.kind), ("matched", "AC04", "return"))
+        self.assertEqual((unknown.match_state, unknown.amount), ("unmatched", 12.5), "kept, to resolve by hand")
+        record.action_confirm()
+        self.assertEqual(self.receipts[0].state, "open")
+        self.assertEqual(self.receipts[0].contract_id.mandate_id.state, "blocked")
+        self.assertEqual(record.move_id.date, date(2026, 1, 12))
 
     def test_malformed_and_hostile_files_are_refused_and_nothing_is_kept(self):
         xxe = (
