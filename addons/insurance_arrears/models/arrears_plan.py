@@ -102,10 +102,24 @@ class ArrearsPlanRequest(models.Model):
     debtor_case_count = fields.Integer(string="Debtor's Cases", compute="_compute_debtor_history")
     debtor_request_count = fields.Integer(string="Debtor's Requests", compute="_compute_debtor_history")
 
-    @api.depends("receipt_ids.amount_residual", "amount")
+    @api.depends("receipt_ids.amount_residual", "case_id.fee_move_ids.amount_residual", "amount")
     def _compute_amount_paid(self):
         for request in self:
-            request.amount_paid = request.amount - sum(request.receipt_ids.mapped("amount_residual"))
+            request.amount_paid = request.amount - request._residual()
+
+    def _residual(self):
+        """What is still unpaid of what the request covers: its receipts and the case's fees."""
+        self.ensure_one()
+        fees = self.case_id.fee_move_ids.filtered(lambda move: move.state == "posted")
+        return sum(self.receipt_ids.mapped("amount_residual")) + sum(fees.mapped("amount_residual"))
+
+    def _open_receivable_lines(self):
+        """Unreconciled receivable items the plan's payments settle: its receipts, then the case's fees."""
+        self.ensure_one()
+        moves = self.receipt_ids.move_id | self.case_id.fee_move_ids.filtered(lambda move: move.state == "posted")
+        return moves.line_ids.filtered(
+            lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
+        )
 
     def _compute_debtor_history(self):
         for request in self:
@@ -263,11 +277,16 @@ class ArrearsPlanRequest(models.Model):
                 request.state = "kept"
                 request.case_id.message_post(body=request._summary(self.env._("Kept")))
             elif plans.missed(schedule, paid, today):
-                request.state = "broken"
-                request.case_id._on_plan_broken()
-                request.case_id.message_post(body=request._summary(self.env._("Instalment missed, dunning resumes")))
-                request._notify_debtor()
+                request._break()
         return True
+
+    def _break(self):
+        """An instalment is missed (or its debit rejected): the plan ends and the dunning resumes at its level."""
+        for request in self.filtered(lambda r: r.state == "granted"):
+            request.state = "broken"
+            request.case_id._on_plan_broken()
+            request.case_id.message_post(body=request._summary(self.env._("Instalment missed, dunning resumes")))
+            request._notify_debtor()
 
 
 class ArrearsPlanInstalment(models.Model):
@@ -280,3 +299,17 @@ class ArrearsPlanInstalment(models.Model):
     sequence = fields.Integer()
     date_due = fields.Date(string="Due Date", required=True)
     amount = fields.Monetary(required=True)
+    collection = fields.Selection(
+        [("link", "Payment Link")],
+        string="Paid By",
+        compute="_compute_collection",
+        help="Paid by the debtor through the case's payment link, or collected by the broker.",
+    )
+
+    @api.depends("request_id.contract_id")
+    def _compute_collection(self):
+        self.collection = "link"
+
+    def _collection_label(self):
+        self.ensure_one()
+        return dict(self._fields["collection"]._description_selection(self.env)).get(self.collection, "")

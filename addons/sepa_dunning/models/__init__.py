@@ -1,4 +1,5 @@
 from . import arrears_case
+from . import arrears_plan
 from . import dunning_notice
 from . import dunning_policy
 from . import insurance_contract

@@ -4,7 +4,10 @@ from odoo import fields, models
 class InsurancePremiumReceipt(models.Model):
     _inherit = "insurance.premium.receipt"
 
-    debit_line_ids = fields.One2many("sepa.debit.line", "receipt_id", string="SEPA Debits")
+    # The receipt's own debits; an instalment debit of a plan points to the plan's oldest receipt only to reopen it.
+    debit_line_ids = fields.One2many(
+        "sepa.debit.line", "receipt_id", string="SEPA Debits", domain=[("instalment_id", "=", False)]
+    )
 
     def _notice_mandate_reference(self):
         return self.contract_id.mandate_id.name or super()._notice_mandate_reference()

@@ -1,3 +1,4 @@
+from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
@@ -122,48 +123,57 @@ class SepaDebitBatch(models.Model):
             return "notice_late"
         return False
 
-    def _sequence_type(self, receipt, mandate, first_time):
+    def _instalment_domain(self):
+        self.ensure_one()
+        return [
+            ("request_id.company_id", "=", self.company_id.id),
+            ("request_id.state", "=", "granted"),
+            ("request_id.contract_id.payment_method", "=", "sepa_dd"),
+            ("date_due", "<=", self.collection_date),
+            ("debit_line_ids", "not any", [("state", "in", ("to_collect", "collected"))]),
+        ]
+
+    def _instalment_exclusion_reason(self, instalment, mandate, amount):
+        """Why ``instalment`` cannot be debited on this batch's date, or False."""
+        if amount <= 0:
+            return "zero_amount"
+        if not mandate:
+            return "no_mandate"
+        if mandate.state != "active":
+            return "mandate_inactive"
+        if mandate.signature_date > self.collection_date:
+            return "mandate_after_date"
+        if instalment.debit_line_ids.filtered(lambda line: line.state == "rejected"):
+            # A rejected instalment breaks the plan: the dunning takes over, not a new debit.
+            return "rejected"
+        # The schedule sent with the grant is the debtor's pre-notification.
+        delay = timedelta(days=self.company_id.sepa_prenotification_days)
+        if instalment.request_id.date_decided.date() + delay > self.collection_date:
+            return "notice_late"
+        return False
+
+    def _sequence_type(self, receipt, mandate, first_time, instalment=None):
         if mandate.type == "oneoff":
             return "OOFF"
         contract = receipt.contract_id
-        if contract.date_end and receipt.period_end >= contract.date_end:
+        if not instalment and contract.date_end and receipt.period_end >= contract.date_end:
             return "FNAL"
         if first_time and self.company_id.sepa_first_collection_frst:
             return "FRST"
         return "RCUR"
 
     def action_prepare(self):
-        """Take every direct-debit receipt due by the collection date.
+        """Take every direct-debit receipt due by the collection date, and the instalments of granted plans.
 
-        Receipts that cannot go are kept as excluded lines with their reason.
+        Receipts that cannot go are kept as excluded lines with their reason; so
+        are the receipts of a granted plan, whose instalments are debited instead.
         """
         for batch in self:
             if batch.state != "draft":
                 raise UserError(_("Batch %s is no longer a draft.", batch.name))
             batch.line_ids.unlink()
-            receipts = self.env["insurance.premium.receipt"].search(batch._receipt_domain(), order="date_due, id")
-            vals_list = []
             first_debit = set()
-            for receipt in receipts:
-                mandate = receipt.contract_id.mandate_id
-                reason = batch._exclusion_reason(receipt, mandate)
-                vals = {
-                    "batch_id": batch.id,
-                    "receipt_id": receipt.id,
-                    "mandate_id": mandate.id,
-                    "amount": receipt.amount_residual,
-                }
-                if reason:
-                    vals.update(state="excluded", exclusion_reason=reason)
-                else:
-                    first_time = not mandate.last_debit_date and mandate.id not in first_debit
-                    first_debit.add(mandate.id)
-                    vals.update(
-                        state="to_collect",
-                        sequence_type=batch._sequence_type(receipt, mandate, first_time),
-                        end_to_end_id=f"{batch.name}-{receipt.id}",
-                    )
-                vals_list.append(vals)
+            vals_list = batch._prepare_receipt_debits(first_debit) + batch._prepare_instalment_debits(first_debit)
             self.env["sepa.debit.line"].create(vals_list)
             if not batch.collect_line_ids:
                 raise UserError(
@@ -175,6 +185,67 @@ class SepaDebitBatch(models.Model):
                     )
                 )
         return True
+
+    def _debit_vals(self, vals, reason, mandate, first_debit, end_to_end_id, **sequence_args):
+        if reason:
+            vals.update(state="excluded", exclusion_reason=reason)
+            return vals
+        first_time = not mandate.last_debit_date and mandate.id not in first_debit
+        first_debit.add(mandate.id)
+        vals.update(
+            state="to_collect",
+            sequence_type=self._sequence_type(mandate=mandate, first_time=first_time, **sequence_args),
+            end_to_end_id=end_to_end_id,
+        )
+        return vals
+
+    def _prepare_receipt_debits(self, first_debit):
+        self.ensure_one()
+        receipts = self.env["insurance.premium.receipt"].search(self._receipt_domain(), order="date_due, id")
+        under_plan = set(
+            self.env["arrears.plan.request"]
+            .search([("company_id", "=", self.company_id.id), ("state", "=", "granted")])
+            .receipt_ids.ids
+        )
+        vals_list = []
+        for receipt in receipts:
+            mandate = receipt.contract_id.mandate_id
+            reason = "under_plan" if receipt.id in under_plan else self._exclusion_reason(receipt, mandate)
+            vals = {
+                "batch_id": self.id,
+                "receipt_id": receipt.id,
+                "mandate_id": mandate.id,
+                "amount": receipt.amount_residual,
+            }
+            end_to_end_id = f"{self.name}-{receipt.id}"
+            vals_list.append(self._debit_vals(vals, reason, mandate, first_debit, end_to_end_id, receipt=receipt))
+        return vals_list
+
+    def _prepare_instalment_debits(self, first_debit):
+        self.ensure_one()
+        instalments = self.env["arrears.plan.instalment"].search(self._instalment_domain(), order="date_due, id")
+        vals_list = []
+        for instalment in instalments:
+            request = instalment.request_id
+            mandate = request.contract_id.mandate_id
+            amount = instalment._amount_to_collect()
+            reason = self._instalment_exclusion_reason(instalment, mandate, amount)
+            # The plan's oldest receipt stands for it (a rejection reopens the case through it).
+            receipt = request.receipt_ids.sorted(lambda r: (r.date_due, r.id))[:1]
+            vals = {
+                "batch_id": self.id,
+                "receipt_id": receipt.id,
+                "instalment_id": instalment.id,
+                "mandate_id": mandate.id,
+                "amount": amount,
+            }
+            end_to_end_id = f"{self.name}-P{instalment.id}"
+            vals_list.append(
+                self._debit_vals(
+                    vals, reason, mandate, first_debit, end_to_end_id, receipt=receipt, instalment=instalment
+                )
+            )
+        return vals_list
 
     # -------------------------------------------------------------------------
     # The file
@@ -214,6 +285,19 @@ class SepaDebitBatch(models.Model):
             address=self._postal_address(line.partner_id),
         )
 
+    def _remittance(self, line):
+        instalment = line.instalment_id
+        if instalment:
+            return _(
+                "Instalment %(number)s/%(count)s contract %(contract)s",
+                number=instalment.sequence,
+                count=len(instalment.request_id.instalment_ids),
+                contract=line.contract_id.name,
+            )
+        return _(
+            "Premium %(receipt)s contract %(contract)s", receipt=line.receipt_id.name, contract=line.contract_id.name
+        )
+
     def _build_message(self):
         self.ensure_one()
         creditor_id = self.company_id.sepa_creditor_identifier
@@ -229,11 +313,7 @@ class SepaDebitBatch(models.Model):
                     mandate_id=mandate.name,
                     mandate_date=mandate.signature_date,
                     debtor=self._debtor_party(line),
-                    remittance=_(
-                        "Premium %(receipt)s contract %(contract)s",
-                        receipt=line.receipt_id.name,
-                        contract=line.contract_id.name,
-                    ),
+                    remittance=self._remittance(line),
                     amendment=mandate._amendment(),
                 )
             )
@@ -323,21 +403,34 @@ class SepaDebitBatch(models.Model):
             if batch.state != "generated":
                 raise UserError(_("Generate the file of batch %s before posting it.", batch.name))
             lines = batch.collect_line_ids.filtered(lambda line: line.state == "to_collect")
-            receivables = {}
+            # A receipt's debit settles that receipt; the debits of a plan's instalments
+            # settle the plan's receipts and fees together, oldest first.
+            groups = defaultdict(lambda: self.env["sepa.debit.line"])
             for line in lines:
-                receivables[line] = line.receipt_id.move_id.line_ids.filtered(
-                    lambda aml: aml.account_id.account_type == "asset_receivable" and not aml.reconciled
+                groups[line.instalment_id.request_id or line.receipt_id] |= line
+            receivables = {
+                owner: (
+                    owner._open_receivable_lines()
+                    if owner._name == "arrears.plan.request"
+                    else owner.move_id.line_ids.filtered(
+                        lambda aml: aml.account_id.account_type == "asset_receivable" and not aml.reconciled
+                    )
                 )
+                for owner in groups
+            }
             move_lines = [
                 Command.create(
                     {
                         "name": line.end_to_end_id,
-                        "account_id": receivables[line].account_id[:1].id,
+                        "account_id": (
+                            receivables[owner].account_id[:1] or line.partner_id.property_account_receivable_id
+                        ).id,
                         "partner_id": line.receipt_id.move_id.commercial_partner_id.id,
                         "credit": line.amount,
                     }
                 )
-                for line in lines
+                for owner, group in groups.items()
+                for line in group
             ]
             move_lines.append(
                 Command.create(
@@ -358,11 +451,15 @@ class SepaDebitBatch(models.Model):
                 }
             )
             move.action_post()
-            credit_lines = move.line_ids.filtered(lambda aml: aml.credit)
+            credit_lines = iter(move.line_ids.filtered(lambda aml: aml.credit))
             plan = []
-            for line, credit_line in zip(lines, credit_lines, strict=True):
-                line.move_line_id = credit_line
-                plan.append(receivables[line] + credit_line)
+            for owner, group in groups.items():
+                credits = self.env["account.move.line"]
+                for line in group:
+                    line.move_line_id = next(credit_lines)
+                    credits |= line.move_line_id
+                if receivables[owner]:
+                    plan.append(receivables[owner] + credits)
             # One batch pays a thousand invoices: their "payment status" tracking
             # messages would cost more than the reconciliation itself. The batch,
             # its entry and each invoice's payment widget keep the trail.

@@ -9,6 +9,7 @@ EXCLUSION_REASONS = [
     ("zero_amount", "Nothing to collect"),
     ("rejected", "Rejected: not to be presented again"),
     ("represent_limit", "Presented again too many times"),
+    ("under_plan", "Collected by the instalments of a plan"),
 ]
 
 
@@ -23,6 +24,13 @@ class SepaDebitLine(models.Model):
     currency_id = fields.Many2one(related="company_id.currency_id")
     receipt_id = fields.Many2one(
         "insurance.premium.receipt", required=True, index=True, ondelete="restrict", check_company=True
+    )
+    instalment_id = fields.Many2one(
+        "arrears.plan.instalment",
+        index="btree_not_null",
+        ondelete="restrict",
+        readonly=True,
+        help="The instalment of a granted plan this debit collects; its receipt is then the plan's oldest.",
     )
     contract_id = fields.Many2one(related="receipt_id.contract_id", store=True)
     partner_id = fields.Many2one(related="receipt_id.partner_id", store=True, string="Debtor")

@@ -349,6 +349,8 @@ class SepaReturnImport(models.Model):
                 )
 
     def _open_cases(self, lines):
+        # A rejected instalment ends its plan at once: the dunning resumes where it paused.
+        lines.debit_line_id.instalment_id.request_id._break()
         cases = self.env["arrears.case"]._open_for_receipts(lines.receipt_id, cause="rejection")
         # A re-charged rejection fee is part of what the case asks the debtor for.
         case_by_contract = {case.contract_id: case for case in cases}

@@ -2,3 +2,4 @@ from . import test_debit_batch
 from . import test_mandate
 from . import test_bank_rejection
 from . import test_dunning
+from . import test_plan_debit

@@ -1,0 +1,111 @@
+from datetime import date, timedelta
+
+from freezegun import freeze_time
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import SepaCommon
+
+
+@tagged("post_install", "-at_install")
+class TestPlanDebit(SepaCommon):
+    """A debtor paying by direct debit gets a plan: its instalments are debited, not its receipts."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["arrears.plan.rule"].search([]).unlink()
+        cls.env["arrears.plan.rule"].create(
+            {"name": "Standard", "max_amount": 1000.0, "max_instalments": 3, "spacing_days": 30}
+        )
+        cls.contract = cls._create_debit_contract(split="quarterly")
+        with freeze_time("2026-04-20"):
+            cls.receipts = cls.contract._generate_receipts(until=date(2026, 4, 1)).sorted("period_start")
+            cls.env["arrears.case"]._cron_sync()
+        # Notices went out in time: without a plan, the receipts would be debited.
+        cls.receipts.notice_date = date(2025, 12, 1)
+        cls.case = cls.contract.case_ids
+        cls.link = cls.case._ensure_payment_links()
+        cls.today = date.today()
+
+    def _collect(self, days):
+        batch = self._batch(collection_date=self.today + timedelta(days=days))
+        batch.action_prepare()
+        batch.action_generate()
+        batch.action_confirm()
+        return batch
+
+    def test_instalments_are_debited_and_settle_the_receipts_oldest_first(self):
+        request = self.link._ask_plan("plan", instalment_count=2)
+        first, second = request.instalment_ids
+        self.assertEqual(request.instalment_ids.mapped("collection"), ["sepa_dd", "sepa_dd"])
+        self.assertEqual(self.link._amount_to_ask(), 0.0, "the page does not ask for what the bank will debit")
+        mail = request.message_ids.filtered(lambda m: m.partner_ids == self.policyholder)
+        self.assertIn("taken from your account on their date", mail.body)
+
+        batch = self._collect(30)
+        self.assertEqual(
+            batch.excluded_line_ids.mapped("exclusion_reason"), ["under_plan", "under_plan"], "the receipts wait"
+        )
+        debit = batch.collect_line_ids
+        self.assertEqual((debit.instalment_id, debit.amount, debit.sequence_type), (first, 275.0, "RCUR"))
+        self.assertEqual(debit.end_to_end_id, f"{batch.name}-P{first.id}")
+        self.assertEqual(debit.receipt_id, self.receipts[0])
+        content = batch.file_id.raw.decode()
+        self.assertIn("Instalment 1/2 contract", content)
+        self.assertIn('<InstdAmt Ccy="EUR">275.00</InstdAmt>', content)
+        lines = self._lines_by_account(batch.move_id)
+        self.assertEqual(lines[self.receivable_account], (0.0, 275.0, self.policyholder))
+        self.assertEqual(self.receipts.mapped("amount_residual"), [0.0, 275.0])
+        self.assertEqual(request.amount_paid, 275.0)
+        self.assertEqual((request.state, self.case.state, self.case.dunning_pause), ("granted", "open", "plan"))
+
+        with self.assertRaises(UserError):
+            self._batch(collection_date=self.today + timedelta(days=45)).action_prepare()
+
+        second_batch = self._collect(60)
+        self.assertEqual(second_batch.collect_line_ids.instalment_id, second)
+        self.assertEqual(self.receipts.mapped("amount_residual"), [0.0, 0.0])
+        self.assertEqual(self.case.state, "closed")
+        self.env["arrears.plan.request"]._cron_follow()
+        self.assertEqual(request.state, "kept")
+
+    def test_paid_ahead_through_the_link_the_debit_takes_only_the_rest(self):
+        request = self.link._ask_plan("plan", instalment_count=2)
+        self.link._register_payment(100.0, journal=self.bank_journal)
+        batch = self._collect(30)
+        self.assertEqual(batch.collect_line_ids.amount, 175.0)
+        self.assertEqual(request.amount_paid, 275.0)
+
+    def test_blocked_mandate_instalments_go_through_the_link(self):
+        self.contract.mandate_id.action_block("Account closed")
+        request = self.link._ask_plan("plan", instalment_count=2)
+        self.assertEqual(request.instalment_ids.mapped("collection"), ["link", "link"])
+        self.assertEqual(self.link._amount_to_ask(), 275.0)
+        batch = self._batch(collection_date=self.today + timedelta(days=30))
+        with self.assertRaises(UserError):
+            batch.action_prepare()
+
+    def test_schedule_sent_late_is_no_pre_notification(self):
+        self.link._ask_plan("plan", instalment_count=2)
+        first = self.case.plan_request_ids.instalment_ids[0]
+        first.date_due = self.today + timedelta(days=5)
+        batch = self._batch(collection_date=self.today + timedelta(days=5))
+        with self.assertRaises(UserError):
+            batch.action_prepare()
+
+    def test_rejected_instalment_breaks_the_plan_and_reopens_the_receipt(self):
+        request = self.link._ask_plan("plan", instalment_count=2)
+        batch = self._collect(30)
+        rejection = self.env["sepa.return.import"]._import_simulated_rejections(batch, ["AM04"])
+        self.assertEqual(rejection.line_ids.match_state, "matched")
+        self.assertEqual(self.receipts.mapped("amount_residual"), [275.0, 275.0], "the debit is undone")
+        self.assertEqual(request.state, "broken")
+        self.assertFalse(self.case.dunning_pause, "the dunning resumes")
+        self.assertEqual(batch.collect_line_ids.state, "rejected")
+        # The plan is over: the next batch presents the receipts themselves again.
+        next_batch = self._batch(collection_date=self.today + timedelta(days=60))
+        next_batch.action_prepare()
+        self.assertEqual(next_batch.collect_line_ids.receipt_id, self.receipts)
+        self.assertFalse(next_batch.collect_line_ids.instalment_id)
