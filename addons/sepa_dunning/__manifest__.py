@@ -6,7 +6,7 @@
     "author": "Arrears Platform Team",
     "website": "https://github.com/arrears-platform/arrears",
     "license": "LGPL-3",
-    "depends": ["insurance_arrears", "sms"],
+    "depends": ["insurance_arrears", "sms", "spreadsheet_dashboard"],
     "external_dependencies": {"python": ["sepaxml", "schwifty", "python-stdnum"]},
     "data": [
         # security
@@ -33,6 +33,8 @@
         "views/dunning_notice_views.xml",
         "views/arrears_case_views.xml",
         "views/menus.xml",
+        # dashboards (after the menus and actions they link to)
+        "data/dashboards.xml",
     ],
     "demo": [
         "demo/sepa_demo.xml",
