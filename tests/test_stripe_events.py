@@ -106,6 +106,20 @@ def test_refund_and_disputes():
     assert events.read_event(_event("charge.dispute.closed", dict(dispute, status="won"))).kind == events.DISPUTE_WON
 
 
+def test_dispute_fee_is_the_sum_over_its_balance_transactions():
+    dispute = {"id": "dp_1", "payment_intent": "pi_1", "amount": 55000, "balance_transactions": []}
+    opened = events.read_event(_event("charge.dispute.created", dispute))
+    assert opened.fee_minor is None, "no balance transaction yet: nothing to book"
+    withdrawal = {"id": "txn_1", "amount": -55000, "fee": 1500, "currency": "eur"}
+    opened = events.read_event(_event("charge.dispute.created", dict(dispute, balance_transactions=[withdrawal])))
+    assert (opened.fee_minor, opened.fee_currency) == (1500, "EUR")
+    reinstated = {"id": "txn_2", "amount": 55000, "fee": -1500, "currency": "eur"}
+    won = dict(dispute, status="won", balance_transactions=[withdrawal, reinstated])
+    assert events.read_event(_event("charge.dispute.closed", won)).fee_minor == 0
+    # Only ids (not expanded): unknown, not zero.
+    assert events.dispute_fee_of({"balance_transactions": ["txn_1"]}) is None
+
+
 def test_other_events_mean_nothing():
     assert events.read_event(_event("customer.created", {"id": "cus_1"})).kind == events.NOTHING
 

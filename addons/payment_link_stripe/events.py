@@ -36,6 +36,9 @@ class Outcome:
     charge_id: str = ""
     reference: str = ""
     detail: str = ""
+    # Disputes: Stripe's fees so far over the dispute's balance transactions (None: not given).
+    fee_minor: int | None = None
+    fee_currency: str = ""
 
 
 def _id(value):
@@ -119,6 +122,9 @@ def read_event(event):
         "detail": obj.get("reason") or "",
     }
     amount = int(obj.get("amount") or 0)
+    fee = dispute_fee_of(obj)
+    if fee is not None:
+        keys["fee_minor"], keys["fee_currency"] = fee
     if event_type == "charge.dispute.created":
         return Outcome(DISPUTE_OPEN, amount_minor=amount, **keys)
     if obj.get("status") == "lost":
@@ -145,6 +151,20 @@ def fee_of(balance_transaction):
     if not isinstance(balance_transaction, dict):
         return None
     return int(balance_transaction.get("fee") or 0), (balance_transaction.get("currency") or "").upper()
+
+
+def dispute_fee_of(dispute):
+    """Stripe's dispute fees so far (minor units, currency), or None when the dispute lists none.
+
+    A dispute carries its balance transactions: the withdrawal of the disputed
+    amount with Stripe's fee, then, if the dispute is won, the reinstatement
+    (whose negative fee gives the fee back where Stripe does). Their sum is what
+    the dispute cost at this point.
+    """
+    transactions = [bt for bt in dispute.get("balance_transactions") or [] if isinstance(bt, dict)]
+    if not transactions:
+        return None
+    return sum(int(bt.get("fee") or 0) for bt in transactions), (transactions[0].get("currency") or "").upper()
 
 
 def balance_transaction_of(intent):

@@ -51,7 +51,12 @@ class StripeCheckoutSession(models.Model):
     amount_minor = fields.Integer(string="Amount Asked (minor units)", readonly=True)
     amount = fields.Monetary(string="Amount Asked", readonly=True)
     amount_received = fields.Monetary(readonly=True, copy=False)
-    amount_fee = fields.Monetary(string="Stripe Fee", readonly=True, copy=False)
+    amount_fee = fields.Monetary(
+        string="Stripe Fee",
+        readonly=True,
+        copy=False,
+        help="Stripe's fees on this payment: the charge's and disputes'.",
+    )
     amount_refunded = fields.Monetary(readonly=True, copy=False, help="Given back: refunds and lost disputes.")
     amount_refunded_minor = fields.Integer(readonly=True, copy=False)
     amount_disputed_lost_minor = fields.Integer(readonly=True, copy=False)
@@ -74,6 +79,14 @@ class StripeCheckoutSession(models.Model):
     )
     payment_id = fields.Many2one("account.payment", readonly=True, copy=False, index="btree_not_null")
     fee_move_id = fields.Many2one("account.move", string="Fee Entry", readonly=True, copy=False)
+    dispute_fee_minor = fields.Integer(readonly=True, copy=False, help="Stripe's dispute fees booked so far.")
+    dispute_fee_move_ids = fields.Many2many(
+        "account.move",
+        "stripe_checkout_session_dispute_fee_rel",
+        string="Dispute Fee Entries",
+        readonly=True,
+        copy=False,
+    )
     fee_pending = fields.Boolean(
         readonly=True, copy=False, help="Paid, but Stripe's fee is not known yet: the safety net books it later."
     )
@@ -243,7 +256,10 @@ class StripeCheckoutSession(models.Model):
         }.get(outcome.kind)
         if not handler:
             return self.env._("Nothing to do.")
-        return handler(outcome, intent=intent)
+        result = handler(outcome, intent=intent)
+        if outcome.kind in (events.DISPUTE_OPEN, events.DISPUTE_LOST, events.DISPUTE_WON):
+            self._book_dispute_fee(outcome)
+        return result
 
     def _minor_to_amount(self, amount_minor):
         return float(checkout.from_minor(amount_minor, self.currency_id.name))
@@ -425,10 +441,30 @@ class StripeCheckoutSession(models.Model):
         self.write({"fee_move_id": move.id, "fee_pending": False})
         return move
 
-    def _create_fee_move(self, fee_minor, fee_currency_code):
+    def _book_dispute_fee(self, outcome):
+        """Book what Stripe's dispute fees changed since the last dispute event (a fee, or its return)."""
+        if outcome.fee_minor is None or not self.payment_id:
+            return self.env["account.move"]
+        new_minor = outcome.fee_minor - self.dispute_fee_minor
+        if not new_minor:
+            return self.env["account.move"]
+        label = self.env._("Stripe dispute fee %(ref)s", ref=self.reference)
+        if new_minor < 0:
+            label = self.env._("Stripe dispute fee returned %(ref)s", ref=self.reference)
+        move = self._create_fee_move(new_minor, outcome.fee_currency or self.currency_id.name, label=label)
+        self.write(
+            {
+                "dispute_fee_minor": outcome.fee_minor,
+                "dispute_fee_move_ids": [Command.link(move.id)],
+            }
+        )
+        return move
+
+    def _create_fee_move(self, fee_minor, fee_currency_code, label=None):
         """The fee as an expense against the journal's outstanding receipts, where the payment sits.
 
-        The Stripe journal then carries the net amount Stripe pays out.
+        The Stripe journal then carries the net amount Stripe pays out. A
+        negative fee (given back) is booked the other way round.
         """
         payment = self.payment_id
         company = payment.company_id
@@ -439,7 +475,7 @@ class StripeCheckoutSession(models.Model):
         date = fields.Date.context_today(self)
         balance = currency._convert(fee, company.currency_id, company, date)
         liquidity = payment._seek_for_lines()[0][:1]
-        label = self.env._("Stripe fee %(ref)s", ref=self.reference)
+        label = label or self.env._("Stripe fee %(ref)s", ref=self.reference)
         values = {"name": label, "currency_id": currency.id}
         move = (
             self.env["account.move"]
@@ -455,7 +491,7 @@ class StripeCheckoutSession(models.Model):
                             {
                                 **values,
                                 "account_id": self.provider_id._stripe_fee_account().id,
-                                "debit": balance,
+                                "balance": balance,
                                 "amount_currency": fee,
                             }
                         ),
@@ -463,7 +499,7 @@ class StripeCheckoutSession(models.Model):
                             {
                                 **values,
                                 "account_id": liquidity.account_id.id,
-                                "credit": balance,
+                                "balance": -balance,
                                 "amount_currency": -fee,
                             }
                         ),
@@ -472,7 +508,7 @@ class StripeCheckoutSession(models.Model):
             )
         )
         move.action_post()
-        self.amount_fee = balance
+        self.amount_fee += balance
         return move
 
     # -------------------------------------------------------------------------

@@ -256,6 +256,37 @@ class TestEvents(StripeLinkCommon):
         self._deliver(self._event("charge.dispute.closed", lost, event_id="evt_again"))
         self.assertEqual(len(self.session.reversal_move_ids), 1, "lost once, reversed once")
 
+    def test_dispute_fee_is_booked_and_given_back_when_won(self):
+        self._settle()
+        self._deliver(self._pay_event(self.session))
+        fee_account = self.provider._stripe_fee_account()
+        withdrawal = stripe_object(
+            "balance_transaction", id="txn_dp_1", amount=-55000, fee=1500, net=-56500, currency="eur", type="adjustment"
+        )
+        dispute = stripe_object(
+            "dispute",
+            id="dp_test_4",
+            payment_intent=self.session.stripe_payment_intent_id,
+            amount=55000,
+            currency="eur",
+            balance_transactions=[withdrawal],
+        )
+        self._deliver(self._event("charge.dispute.created", dispute))
+        booked = self.session.dispute_fee_move_ids
+        self.assertEqual(len(booked), 1)
+        lines = self._lines_by_account(booked)
+        self.assertEqual(lines[fee_account][:2], (15.0, 0.0), "Stripe's dispute fee is an expense")
+        self._deliver(self._event("charge.dispute.created", dispute, event_id="evt_dp_again"))
+        self.assertEqual(len(self.session.dispute_fee_move_ids), 1, "a replay books nothing more")
+        reinstated = stripe_object(
+            "balance_transaction", id="txn_dp_2", amount=55000, fee=-1500, net=56500, currency="eur", type="adjustment"
+        )
+        won = dict(dispute, status="won", balance_transactions=[withdrawal, reinstated])
+        self._deliver(self._event("charge.dispute.closed", won))
+        returned = self.session.dispute_fee_move_ids - booked
+        self.assertEqual(self._lines_by_account(returned)[fee_account][:2], (0.0, 15.0), "the fee given back")
+        self.assertFalse(self.session.reversal_move_ids, "a won dispute reverses no payment")
+
     def test_won_dispute_changes_nothing_in_the_accounts(self):
         self._settle()
         self._deliver(self._pay_event(self.session))
