@@ -272,7 +272,7 @@ class ArrearsPlanRequest(models.Model):
         today = fields.Date.context_today(self)
         for request in self.search([("state", "=", "granted")]):
             paid = Decimal(str(request.amount_paid))
-            schedule = [(i.date_due, Decimal(str(i.amount))) for i in request.instalment_ids]
+            schedule = [(i.date_due, Decimal(str(i.amount))) for i in request.instalment_ids if i._awaited()]
             if request.currency_id.compare_amounts(request.amount_paid, request.amount) >= 0:
                 request.state = "kept"
                 request.case_id.message_post(body=request._summary(self.env._("Kept")))
@@ -309,6 +309,11 @@ class ArrearsPlanInstalment(models.Model):
     @api.depends("request_id.contract_id")
     def _compute_collection(self):
         self.collection = "link"
+
+    def _awaited(self):
+        """Whether the debtor has to pay this instalment by its date (the plan breaks if not)."""
+        self.ensure_one()
+        return True
 
     def _collection_label(self):
         self.ensure_one()

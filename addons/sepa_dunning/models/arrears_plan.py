@@ -17,6 +17,13 @@ class ArrearsPlanInstalment(models.Model):
                 instalment.collection = "sepa_dd"
         return res
 
+    def _awaited(self):
+        # A debit not presented yet is the broker's to make, not the debtor's to miss
+        # (batches may run after the date); a rejected one breaks the plan on import.
+        if self.collection == "sepa_dd" and not self.debit_line_ids.filtered(lambda line: line.state == "collected"):
+            return False
+        return super()._awaited()
+
     def _amount_to_collect(self):
         """What the debit of this instalment takes: its amount, less what the debtor paid ahead.
 

@@ -441,14 +441,20 @@ class SepaDebitBatch(models.Model):
                     }
                 )
             )
-            move = self.env["account.move"].create(
-                {
-                    "move_type": "entry",
-                    "journal_id": batch.journal_id.id,
-                    "date": batch.collection_date,
-                    "ref": batch.name,
-                    "line_ids": move_lines,
-                }
+            # A plain entry: no taxes nor payment terms to synchronise, as Odoo's own reversals of entries.
+            move = (
+                self.env["account.move"]
+                .with_context(skip_invoice_sync=True)
+                .create(
+                    {
+                        "move_type": "entry",
+                        "journal_id": batch.journal_id.id,
+                        "date": batch.collection_date,
+                        "ref": batch.name,
+                        "line_ids": move_lines,
+                    }
+                )
+                .with_env(self.env)
             )
             move.action_post()
             credit_lines = iter(move.line_ids.filtered(lambda aml: aml.credit))

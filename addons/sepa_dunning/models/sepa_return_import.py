@@ -277,15 +277,20 @@ class SepaReturnImport(models.Model):
                     }
                 )
             )
-            move = self.env["account.move"].create(
-                {
-                    "move_type": "entry",
-                    "journal_id": journal.id,
-                    "date": date,
-                    "ref": self.name,
-                    "line_ids": move_lines,
-                }
-            )
+            # A plain entry: no taxes nor payment terms to synchronise.
+            move = (
+                self.env["account.move"]
+                .with_context(skip_invoice_sync=True)
+                .create(
+                    {
+                        "move_type": "entry",
+                        "journal_id": journal.id,
+                        "date": date,
+                        "ref": self.name,
+                        "line_ids": move_lines,
+                    }
+                )
+            ).with_env(self.env)
             moves |= move
             receivables = move.line_ids.filtered(lambda aml: aml.account_id.account_type == "asset_receivable")
             plan_pairs.extend(zip(group, receivables, strict=True))
@@ -293,7 +298,9 @@ class SepaReturnImport(models.Model):
         credit_lines = lines.debit_line_id.move_line_id
         # As for the batch: no tracking message per invoice; the rejection entry,
         # the file and the arrears case carry the trail.
-        credit_lines.with_context(tracking_disable=True).remove_move_reconcile()
+        # Unreconciling only clears matching numbers on the invoices' lines: nothing
+        # for the invoice synchronisation to redo (it costs seconds per thousand).
+        credit_lines.with_context(tracking_disable=True, skip_invoice_sync=True).remove_move_reconcile()
         self.env["account.move.line"].with_context(tracking_disable=True)._reconcile_plan(
             [line.debit_line_id.move_line_id + receivable for line, receivable in plan_pairs]
         )

@@ -71,6 +71,14 @@ class TestPlanDebit(SepaCommon):
         self.env["arrears.plan.request"]._cron_follow()
         self.assertEqual(request.state, "kept")
 
+    def test_batch_run_after_the_date_does_not_break_the_plan(self):
+        request = self.link._ask_plan("plan", instalment_count=2)
+        with freeze_time(self.today + timedelta(days=40)):
+            self.env["arrears.plan.request"]._cron_follow()
+        self.assertEqual(request.state, "granted", "the debit is the broker's to present")
+        self._collect(41)
+        self.assertEqual(request.amount_paid, 275.0)
+
     def test_paid_ahead_through_the_link_the_debit_takes_only_the_rest(self):
         request = self.link._ask_plan("plan", instalment_count=2)
         self.link._register_payment(100.0, journal=self.bank_journal)
