@@ -28,12 +28,7 @@ def _odoo():
 _odoo()  # importing this module makes `import odoo` work for the benchmark
 
 
-@contextlib.contextmanager
-def bench_database(name, modules=ADDONS):
-    """Yield a registry of a fresh database with ``modules`` installed; drop it after."""
-    odoo = _odoo()
-    from odoo.modules.registry import Registry
-    from odoo.service import db as db_service
+def _configure():
     from odoo.tools import config
 
     addons_path = [str(ROOT / "addons")]
@@ -50,6 +45,16 @@ def bench_database(name, modules=ADDONS):
     if os.environ.get("PGPASSWORD"):
         args.append(f"--db_password={os.environ['PGPASSWORD']}")
     config.parse_config(args, setup_logging=True)
+
+
+@contextlib.contextmanager
+def bench_database(name, modules=ADDONS, keep=False):
+    """Yield a registry of a fresh database with ``modules`` installed; drop it after (unless ``keep``)."""
+    odoo = _odoo()
+    from odoo.modules.registry import Registry
+    from odoo.service import db as db_service
+
+    _configure()
     with contextlib.suppress(Exception):
         db_service.exp_drop(name)
     db_service._create_empty_database(name)
@@ -58,7 +63,35 @@ def bench_database(name, modules=ADDONS):
         yield registry
     finally:
         odoo.sql_db.close_all()
+        if not keep:
+            db_service.exp_drop(name)
+
+
+@contextlib.contextmanager
+def existing_database(name):
+    """Yield the registry of a database a previous ``bench_database(..., keep=True)`` made; drop it after."""
+    odoo = _odoo()
+    from odoo.modules.registry import Registry
+    from odoo.service import db as db_service
+
+    _configure()
+    try:
+        yield Registry(name)
+    finally:
+        odoo.sql_db.close_all()
         db_service.exp_drop(name)
+
+
+def update_database(name, modules):
+    """Update ``modules`` in an existing database (then close it)."""
+    odoo = _odoo()
+    from odoo.modules.registry import Registry
+
+    _configure()
+    try:
+        Registry.new(name, update_module=True, upgrade_modules=modules)
+    finally:
+        odoo.sql_db.close_all()
 
 
 def accounting_company(env):

@@ -9,6 +9,10 @@ from odoo.fields import Command
 from ..iso20022 import pain008
 from ..iso20022.text import SepaTextError
 
+# Debits per in-transit entry of a batch: large enough for batched queries, small
+# enough to keep the ORM cache (and memory) bounded and each entry readable.
+POSTING_CHUNK = 1000
+
 
 class SepaDebitBatch(models.Model):
     _name = "sepa.debit.batch"
@@ -63,7 +67,13 @@ class SepaDebitBatch(models.Model):
     excluded_count = fields.Integer(compute="_compute_totals", store=True)
     amount_total = fields.Monetary(compute="_compute_totals", store=True)
     file_id = fields.Many2one("ir.attachment", readonly=True, copy=False)
-    move_id = fields.Many2one("account.move", string="In-Transit Entry", readonly=True, copy=False)
+    move_ids = fields.Many2many(
+        "account.move",
+        string="In-Transit Entries",
+        readonly=True,
+        copy=False,
+        help="The debits in transit: one entry per thousand debits, each for its part of the batch's amount.",
+    )
 
     @api.depends("journal_id.bank_account_id.sepa_pain_version")
     def _compute_pain_version(self):
@@ -398,83 +408,28 @@ class SepaDebitBatch(models.Model):
         return account
 
     def action_confirm(self):
-        """Post the debits in transit and reconcile each receipt's invoice, in one plan."""
+        """Post the debits in transit and reconcile each receipt's invoice with its debit.
+
+        A receipt's debit settles that receipt; the debits of a plan's
+        instalments settle the plan's receipts and fees together, oldest first.
+        One entry per ``POSTING_CHUNK`` debits (a batch of a few hundred debits
+        has one), each posted and reconciled with the ORM cache emptied after
+        it: time grows linearly and memory stays flat however large the batch.
+        """
         for batch in self:
             if batch.state != "generated":
                 raise UserError(_("Generate the file of batch %s before posting it.", batch.name))
             lines = batch.collect_line_ids.filtered(lambda line: line.state == "to_collect")
-            # A receipt's debit settles that receipt; the debits of a plan's instalments
-            # settle the plan's receipts and fees together, oldest first.
-            groups = defaultdict(lambda: self.env["sepa.debit.line"])
-            for line in lines:
-                groups[line.instalment_id.request_id or line.receipt_id] |= line
-            receivables = {
-                owner: (
-                    owner._open_receivable_lines()
-                    if owner._name == "arrears.plan.request"
-                    else owner.move_id.line_ids.filtered(
-                        lambda aml: aml.account_id.account_type == "asset_receivable" and not aml.reconciled
-                    )
-                )
-                for owner in groups
-            }
-            move_lines = [
-                Command.create(
-                    {
-                        "name": line.end_to_end_id,
-                        "account_id": (
-                            receivables[owner].account_id[:1] or line.partner_id.property_account_receivable_id
-                        ).id,
-                        "partner_id": line.receipt_id.move_id.commercial_partner_id.id,
-                        "credit": line.amount,
-                    }
-                )
-                for owner, group in groups.items()
-                for line in group
-            ]
-            move_lines.append(
-                Command.create(
-                    {
-                        "name": _("SEPA direct debit %s", batch.name),
-                        "account_id": batch._outstanding_account().id,
-                        "debit": sum(lines.mapped("amount")),
-                    }
-                )
-            )
-            # A plain entry: no taxes nor payment terms to synchronise, as Odoo's own reversals of entries.
-            move = (
-                self.env["account.move"]
-                .with_context(skip_invoice_sync=True)
-                .create(
-                    {
-                        "move_type": "entry",
-                        "journal_id": batch.journal_id.id,
-                        "date": batch.collection_date,
-                        "ref": batch.name,
-                        "line_ids": move_lines,
-                    }
-                )
-                .with_env(self.env)
-            )
-            move.action_post()
-            credit_lines = iter(move.line_ids.filtered(lambda aml: aml.credit))
-            plan = []
-            for owner, group in groups.items():
-                credits = self.env["account.move.line"]
-                for line in group:
-                    line.move_line_id = next(credit_lines)
-                    credits |= line.move_line_id
-                if receivables[owner]:
-                    plan.append(receivables[owner] + credits)
-            # One batch pays a thousand invoices: their "payment status" tracking
-            # messages would cost more than the reconciliation itself. The batch,
-            # its entry and each invoice's payment widget keep the trail.
-            self.env["account.move.line"].with_context(tracking_disable=True)._reconcile_plan(plan)
+            moves = self.env["account.move"]
+            for debit_ids in batch._posting_chunks(lines):
+                # A fresh recordset per chunk: what it reads is prefetched for the chunk only.
+                moves |= batch._post_transit_chunk(self.env["sepa.debit.line"].browse(debit_ids))
+                batch._release_cache()
             lines.state = "collected"
             mandates = lines.mandate_id
             mandates.last_debit_date = batch.collection_date
             mandates._clear_amendments()
-            batch.write({"move_id": move.id, "state": "confirmed"})
+            batch.write({"move_ids": [Command.set(moves.ids)], "state": "confirmed"})
             batch.message_post(
                 body=_(
                     "Posted: %(count)s debits in transit, %(amount)s.",
@@ -484,6 +439,95 @@ class SepaDebitBatch(models.Model):
             )
         return True
 
+    def _post_transit_chunk(self, debits):
+        """One in-transit entry for ``debits``, posted and reconciled in one plan."""
+        self.ensure_one()
+        groups = defaultdict(lambda: self.env["sepa.debit.line"])
+        for line in debits:
+            groups[line._settles()] |= line
+        receivables = {owner: self._open_receivables(owner) for owner in groups}
+        items = [
+            Command.create(
+                {
+                    "name": line.end_to_end_id,
+                    "account_id": (
+                        receivables[owner].account_id[:1] or line.partner_id.property_account_receivable_id
+                    ).id,
+                    "partner_id": line.receipt_id.move_id.commercial_partner_id.id,
+                    "credit": line.amount,
+                }
+            )
+            for owner, group in groups.items()
+            for line in group
+        ]
+        items.append(
+            Command.create(
+                {
+                    "name": _("SEPA direct debit %s", self.name),
+                    "account_id": self._outstanding_account().id,
+                    "debit": sum(debits.mapped("amount")),
+                }
+            )
+        )
+        # A plain entry: no taxes nor payment terms to synchronise (as Odoo's own reversals of entries).
+        move = (
+            self.env["account.move"]
+            .with_context(skip_invoice_sync=True)
+            .create(
+                {
+                    "move_type": "entry",
+                    "journal_id": self.journal_id.id,
+                    "date": self.collection_date,
+                    "ref": self.name,
+                    "line_ids": items,
+                }
+            )
+            .with_env(self.env)
+        )
+        move.action_post()
+        credit_items = iter(move.line_ids.filtered(lambda aml: aml.credit))
+        plan = []
+        for owner, group in groups.items():
+            credits = self.env["account.move.line"]
+            for line in group:
+                line.move_line_id = next(credit_items)
+                credits |= line.move_line_id
+            if receivables[owner]:
+                plan.append(receivables[owner] + credits)
+        # Thousands of invoices paid at once: their "payment status" tracking
+        # messages would cost more than the reconciliation itself. The batch,
+        # its entries and each invoice's payment widget keep the trail.
+        self.env["account.move.line"].with_context(tracking_disable=True)._reconcile_plan(plan)
+        return move
+
+    @api.model
+    def _posting_chunks(self, debits):
+        """Ids of ``debits`` in chunks of about ``POSTING_CHUNK``, the debits settling the same items together."""
+        groups = defaultdict(list)
+        for line in debits:
+            groups[line._settles()].append(line.id)
+        chunks, chunk = [], []
+        for ids in groups.values():
+            chunk += ids
+            if len(chunk) >= POSTING_CHUNK:
+                chunks.append(chunk)
+                chunk = []
+        return [*chunks, chunk] if chunk else chunks
+
+    @api.model
+    def _open_receivables(self, owner):
+        """Unreconciled receivable items a debit settles: its receipt's, or its plan's."""
+        if owner._name == "arrears.plan.request":
+            return owner._open_receivable_lines()
+        return owner.move_id.line_ids.filtered(
+            lambda aml: aml.account_id.account_type == "asset_receivable" and not aml.reconciled
+        )
+
+    def _release_cache(self):
+        """Write what is pending and forget the records read: the next chunk starts light."""
+        self.env.flush_all()
+        self.env.invalidate_all()
+
     def action_cancel(self):
         """Undo a batch that was not sent: entry reversed, receipts open again."""
         for batch in self:
@@ -491,10 +535,11 @@ class SepaDebitBatch(models.Model):
                 raise UserError(
                     _("Batch %s was sent to the bank: it cannot be cancelled, reject its debits instead.", batch.name)
                 )
-            if batch.move_id:
-                batch.move_id.line_ids.remove_move_reconcile()
-                batch.move_id._reverse_moves(
-                    [{"ref": _("Cancellation of %s", batch.name), "date": batch.move_id.date}], cancel=True
+            if batch.move_ids:
+                batch.move_ids.line_ids.remove_move_reconcile()
+                batch.move_ids._reverse_moves(
+                    [{"ref": _("Cancellation of %s", batch.name), "date": move.date} for move in batch.move_ids],
+                    cancel=True,
                 )
             batch.line_ids.filtered(lambda line: line.state != "excluded").state = "cancel"
             batch.write({"state": "cancel"})

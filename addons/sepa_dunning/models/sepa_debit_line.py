@@ -65,3 +65,8 @@ class SepaDebitLine(models.Model):
         "(end_to_end_id) WHERE end_to_end_id IS NOT NULL",
         "An end-to-end id identifies one debit.",
     )
+
+    def _settles(self):
+        """What this debit pays: its receipt, or for an instalment its plan (receipts and fees)."""
+        self.ensure_one()
+        return self.instalment_id.request_id or self.receipt_id

@@ -1,4 +1,5 @@
 from datetime import date
+from unittest.mock import patch
 
 from lxml import etree
 
@@ -6,6 +7,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from ..iso20022 import pain008
+from ..models import sepa_debit_batch
 from .common import SepaCommon
 
 
@@ -51,7 +53,8 @@ class TestDebitBatch(SepaCommon):
 
         batch.action_confirm()
         self.assertEqual(batch.state, "confirmed")
-        move = batch.move_id
+        move = batch.move_ids
+        self.assertEqual(len(move), 1)
         outstanding = move.line_ids.filtered("debit")
         self.assertEqual(len(outstanding), 1, "the bank statement settles the batch as one amount")
         self.assertAlmostEqual(outstanding.debit, 366.66)
@@ -63,6 +66,24 @@ class TestDebitBatch(SepaCommon):
         self.assertEqual(set(receipts.mapped("state")), {"paid"})
         self.assertEqual(set(batch.collect_line_ids.mapped("state")), {"collected"})
         self.assertEqual(contract.mandate_id.last_debit_date, date(2026, 1, 5))
+
+    def test_large_batch_is_posted_in_entries_of_a_chunk_each(self):
+        partners = self.env["res.partner"].create([{"name": f"Debtor {i}"} for i in range(3)])
+        receipts = self.env["insurance.premium.receipt"]
+        for partner in partners:
+            receipts |= self._issue(self._create_debit_contract(partner=partner))
+        batch = self._batch()
+        batch.action_prepare()
+        batch.action_generate()
+        with patch.object(sepa_debit_batch, "POSTING_CHUNK", 2):
+            batch.action_confirm()
+        self.assertEqual(len(batch.move_ids), 2)
+        self.assertEqual(batch.move_ids.mapped(lambda m: len(m.line_ids.filtered("credit"))), [2, 1])
+        outstanding = batch.move_ids.line_ids.filtered("debit")
+        self.assertEqual(outstanding.account_id, batch._outstanding_account())
+        self.assertAlmostEqual(sum(outstanding.mapped("debit")), batch.amount_total)
+        self.assertEqual(set(receipts.mapped("state")), {"paid"})
+        self.assertEqual(batch.collect_line_ids.move_line_id.move_id, batch.move_ids)
 
     def test_batch_summary_lists_debits_and_exclusions(self):
         good = self._issue(self._create_debit_contract())
@@ -179,8 +200,8 @@ class TestDebitBatch(SepaCommon):
         self.assertEqual(batch.state, "cancel")
         self.assertEqual(receipts.state, "open")
         self.assertAlmostEqual(receipts.amount_residual, 275.0)
-        self.assertEqual(batch.move_id.state, "posted")
-        self.assertTrue(batch.move_id.reversal_move_ids, "reversed, never deleted")
+        self.assertEqual(batch.move_ids.state, "posted")
+        self.assertTrue(batch.move_ids.reversal_move_ids, "reversed, never deleted")
         again = self._batch(collection_date=date(2026, 1, 12))
         again.action_prepare()
         self.assertEqual(again.collect_line_ids.receipt_id, receipts)

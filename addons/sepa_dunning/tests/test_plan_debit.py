@@ -55,7 +55,7 @@ class TestPlanDebit(SepaCommon):
         content = batch.file_id.raw.decode()
         self.assertIn("Instalment 1/2 contract", content)
         self.assertIn('<InstdAmt Ccy="EUR">275.00</InstdAmt>', content)
-        lines = self._lines_by_account(batch.move_id)
+        lines = self._lines_by_account(batch.move_ids)
         self.assertEqual(lines[self.receivable_account], (0.0, 275.0, self.policyholder))
         self.assertEqual(self.receipts.mapped("amount_residual"), [0.0, 275.0])
         self.assertEqual(request.amount_paid, 275.0)
