@@ -5,8 +5,10 @@ from collections import defaultdict
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Command
+from odoo.tools import split_every
 
 from ..iso20022 import returns
+from .sepa_debit_batch import POSTING_CHUNK
 
 MATCH_STATES = [
     ("matched", "Matched"),
@@ -45,8 +47,17 @@ class SepaReturnImport(models.Model):
     matched_count = fields.Integer(compute="_compute_counts")
     issue_count = fields.Integer(compute="_compute_counts", string="Lines to Resolve")
     amount_total = fields.Monetary(compute="_compute_counts")
-    move_id = fields.Many2one("account.move", string="Rejection Entry", readonly=True, copy=False)
-    fee_move_ids = fields.Many2many("account.move", string="Fees Charged", readonly=True, copy=False)
+    move_ids = fields.Many2many(
+        "account.move",
+        "sepa_return_import_move_rel",
+        string="Rejection Entries",
+        readonly=True,
+        copy=False,
+        help="One entry per bank journal and date (and per thousand rejections).",
+    )
+    fee_move_ids = fields.Many2many(
+        "account.move", "account_move_sepa_return_import_rel", string="Fees Charged", readonly=True, copy=False
+    )
 
     @api.depends("line_ids.match_state", "line_ids.amount")
     def _compute_counts(self):
@@ -203,15 +214,20 @@ class SepaReturnImport(models.Model):
         if self.state != "parsed":
             raise UserError(_("Read file %s before confirming it.", self.name))
         lines = self.line_ids.filtered(lambda line: line.match_state == "matched" and line.state == "to_process")
-        if lines:
-            self._post_rejections(lines)
-            self._charge_fees(lines)
-            self._act_on_mandates(lines)
-            lines.debit_line_id.write({"state": "rejected"})
-            for line in lines:
+        # In chunks, the ORM cache emptied after each (a fresh recordset per chunk
+        # prefetches that chunk only): time grows linearly and memory stays flat.
+        for line_ids in split_every(POSTING_CHUNK, lines.ids):
+            chunk = self.env["sepa.return.line"].browse(line_ids)
+            self._post_rejections(chunk)
+            self._charge_fees(chunk)
+            self._act_on_mandates(chunk)
+            chunk.debit_line_id.write({"state": "rejected"})
+            for line in chunk:
                 line.debit_line_id.return_reason_id = line.reason_id
-            lines.state = "done"
-            self._open_cases(lines)
+            chunk.state = "done"
+            self._open_cases(chunk)
+            self.env.flush_all()
+            self.env.invalidate_all()
         self.state = "done"
         self.message_post(
             body=_(
@@ -304,7 +320,7 @@ class SepaReturnImport(models.Model):
         self.env["account.move.line"].with_context(tracking_disable=True)._reconcile_plan(
             [line.debit_line_id.move_line_id + receivable for line, receivable in plan_pairs]
         )
-        self.move_id = moves[:1]
+        self.move_ids = [Command.link(move.id) for move in moves]
         return moves
 
     def _charge_fees(self, lines):
@@ -344,7 +360,7 @@ class SepaReturnImport(models.Model):
         invoices.action_post()
         for line, invoice in zip(lines, invoices, strict=True):
             line.fee_move_id = invoice
-        self.fee_move_ids = invoices
+        self.fee_move_ids = [Command.link(invoice.id) for invoice in invoices]
         return invoices
 
     def _act_on_mandates(self, lines):

@@ -82,7 +82,7 @@ class TestBankRejection(SepaCommon):
         self.assertEqual(self.receipts[0].state, "paid", "nothing is posted before confirmation")
 
         record.action_confirm()
-        move = record.move_id
+        move = record.move_ids
         self.assertEqual(move.state, "posted")
         self.assertEqual(move.date, date(2026, 1, 7), "dated the rejection date")
         receivable = move.line_ids.filtered(lambda aml: aml.account_id == self.receivable_account)
@@ -117,9 +117,9 @@ class TestBankRejection(SepaCommon):
         )
         record = self._import(pain002(self.batch.name, [(self._e2e(0), 275.0, "AM04")]))
         record.action_confirm()
-        fee_line = record.move_id.line_ids.filtered(lambda aml: aml.account_id == self.fee_account)
+        fee_line = record.move_ids.line_ids.filtered(lambda aml: aml.account_id == self.fee_account)
         self.assertEqual(fee_line.debit, 7.5)
-        self.assertEqual(record.move_id.line_ids.filtered("credit").credit, 282.5, "the bank takes debit and fee")
+        self.assertEqual(record.move_ids.line_ids.filtered("credit").credit, 282.5, "the bank takes debit and fee")
         invoice = record.fee_move_ids
         self.assertEqual((invoice.partner_id, invoice.amount_total, invoice.state), (self.partners[0], 7.5, "posted"))
 
@@ -145,7 +145,7 @@ class TestBankRejection(SepaCommon):
         record.action_confirm()
         self.assertEqual(record.state, "done")
         self.assertEqual(record.issue_count, 2)
-        self.assertFalse(record.move_id)
+        self.assertFalse(record.move_ids)
         self.assertEqual(self.receipts[1].state, "paid")
 
     def test_debit_of_another_company_is_flagged(self):
@@ -192,7 +192,7 @@ class TestBankRejection(SepaCommon):
         self.assertEqual((record.line_ids.kind, record.line_ids.match_state), ("refund", "matched"))
         record.action_confirm()
         self.assertEqual(self.receipts[2].state, "open")
-        self.assertEqual(record.move_id.date, date(2026, 1, 9))
+        self.assertEqual(record.move_ids.date, date(2026, 1, 9))
 
     def test_cfonb120_statement_rejections_are_undone_too(self):
         content = returns.cfonb120_statement(
@@ -208,7 +208,7 @@ class TestBankRejection(SepaCommon):
         record.action_confirm()
         self.assertEqual(self.receipts[0].state, "open")
         self.assertEqual(self.receipts[0].contract_id.mandate_id.state, "blocked")
-        self.assertEqual(record.move_id.date, date(2026, 1, 12))
+        self.assertEqual(record.move_ids.date, date(2026, 1, 12))
 
     def test_malformed_and_hostile_files_are_refused_and_nothing_is_kept(self):
         xxe = (
