@@ -110,16 +110,22 @@ class SepaDebitBatch(models.Model):
             ("debit_line_ids", "not any", [("state", "in", ("to_collect", "collected"))]),
         ]
 
-    def _exclusion_reason(self, receipt, mandate):
-        """Why ``receipt`` cannot be debited on this batch's date, or False."""
-        if receipt.amount_residual <= 0:
-            return "zero_amount"
+    def _mandate_exclusion(self, mandate):
+        """Why ``mandate`` cannot carry a debit on this batch's date, or False."""
         if not mandate:
             return "no_mandate"
         if mandate.state != "active":
             return "mandate_inactive"
         if mandate.signature_date > self.collection_date:
             return "mandate_after_date"
+        return False
+
+    def _exclusion_reason(self, receipt, mandate):
+        """Why ``receipt`` cannot be debited on this batch's date, or False."""
+        if receipt.amount_residual <= 0:
+            return "zero_amount"
+        if reason := self._mandate_exclusion(mandate):
+            return reason
         rejected = receipt.debit_line_ids.filtered(lambda line: line.state == "rejected")
         if rejected:
             if rejected.sorted("id")[-1].return_reason_id.action != "represent":
@@ -147,12 +153,8 @@ class SepaDebitBatch(models.Model):
         """Why ``instalment`` cannot be debited on this batch's date, or False."""
         if amount <= 0:
             return "zero_amount"
-        if not mandate:
-            return "no_mandate"
-        if mandate.state != "active":
-            return "mandate_inactive"
-        if mandate.signature_date > self.collection_date:
-            return "mandate_after_date"
+        if reason := self._mandate_exclusion(mandate):
+            return reason
         if instalment.debit_line_ids.filtered(lambda line: line.state == "rejected"):
             # A rejected instalment breaks the plan: the dunning takes over, not a new debit.
             return "rejected"
