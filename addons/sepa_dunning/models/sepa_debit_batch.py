@@ -427,6 +427,7 @@ class SepaDebitBatch(models.Model):
                 # A fresh recordset per chunk: what it reads is prefetched for the chunk only.
                 moves |= batch._post_transit_chunk(self.env["sepa.debit.line"].browse(debit_ids))
                 batch._release_cache()
+            batch._flag_paid_twice(lines.filtered("paid_twice"))
             lines.state = "collected"
             mandates = lines.mandate_id
             mandates.last_debit_date = batch.collection_date
@@ -494,6 +495,11 @@ class SepaDebitBatch(models.Model):
             for line in group:
                 line.move_line_id = next(credit_items)
                 credits |= line.move_line_id
+            # Paid meanwhile by another way (a card through the link): what the debit
+            # takes beyond what is still open stays as the client's credit, to refund.
+            still_open = sum(receivables[owner].mapped("amount_residual"))
+            if self.currency_id.compare_amounts(sum(group.mapped("amount")), still_open) > 0:
+                group.paid_twice = True
             if receivables[owner]:
                 plan.append(receivables[owner] + credits)
         # Thousands of invoices paid at once: their "payment status" tracking
@@ -501,6 +507,27 @@ class SepaDebitBatch(models.Model):
         # its entries and each invoice's payment widget keep the trail.
         self.env["account.move.line"].with_context(tracking_disable=True)._reconcile_plan(plan)
         return move
+
+    def _flag_paid_twice(self, debits):
+        """Ask an accountant to refund what debits took on receipts already paid another way."""
+        self.ensure_one()
+        if not debits:
+            return
+        details = ", ".join(f"{line.receipt_id.name} ({line.partner_id.name})" for line in debits)
+        self.message_post(
+            body=_(
+                "%(count)s debit(s) collected on receipts already paid another way: the excess stays as the "
+                "client's credit, to refund: %(details)s.",
+                count=len(debits),
+                details=details,
+            )
+        )
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=_("Refund debits collected on paid receipts"),
+            note=details,
+            user_id=self.env.uid,
+        )
 
     @api.model
     def _posting_chunks(self, debits):

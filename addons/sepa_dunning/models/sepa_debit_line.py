@@ -53,6 +53,11 @@ class SepaDebitLine(models.Model):
     exclusion_reason = fields.Selection(EXCLUSION_REASONS)
     return_reason_id = fields.Many2one("sepa.return.reason", string="Rejection Reason", readonly=True)
     amended = fields.Boolean(help="The debit carries a mandate amendment.")
+    paid_twice = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="Collected on a receipt paid meanwhile another way: the excess is the client's credit, to refund.",
+    )
     move_line_id = fields.Many2one(
         "account.move.line",
         string="In-Transit Item",

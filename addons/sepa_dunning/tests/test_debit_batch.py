@@ -85,6 +85,23 @@ class TestDebitBatch(SepaCommon):
         self.assertEqual(set(receipts.mapped("state")), {"paid"})
         self.assertEqual(batch.collect_line_ids.move_line_id.move_id, batch.move_ids)
 
+    def test_debit_of_a_receipt_paid_meanwhile_by_card_is_flagged_for_refund(self):
+        receipt = self._issue(self._create_debit_contract())
+        batch = self._batch()
+        batch.action_prepare()
+        batch.action_generate()
+        # The debtor pays through the link while the file is at the bank.
+        self.env["arrears.case"]._open_for_receipts(receipt)
+        link = receipt.case_id._ensure_payment_links()
+        link._register_payment(receipt.amount_residual, journal=self.bank_journal)
+        self.assertEqual(receipt.state, "paid")
+        batch.action_confirm()
+        debit = batch.collect_line_ids
+        self.assertTrue(debit.paid_twice)
+        self.assertFalse(debit.move_line_id.reconciled, "the debit stays as the client's credit")
+        self.assertEqual(debit.move_line_id.amount_residual, -275.0)
+        self.assertIn("Refund debits collected on paid receipts", batch.activity_ids.mapped("summary"))
+
     def test_batch_summary_lists_debits_and_exclusions(self):
         good = self._issue(self._create_debit_contract())
         missing = self._issue(self._create_contract(payment_method="sepa_dd"))
