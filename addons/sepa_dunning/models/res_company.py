@@ -84,6 +84,21 @@ class ResCompany(models.Model):
             self.dunning_fee_account_id = account
         return self.dunning_fee_account_id
 
+    def write(self, vals):
+        res = super().write(vals)
+        if vals.get("sepa_creditor_identifier"):
+            # The company's mandates follow its new identifier; the used ones carry the
+            # original as an amendment on their next debit.
+            for company in self:
+                self.env["sepa.mandate"].search(
+                    [
+                        ("company_id", "=", company.id),
+                        ("state", "in", ("draft", "active", "blocked")),
+                        ("creditor_identifier", "!=", company.sepa_creditor_identifier),
+                    ]
+                ).write({"creditor_identifier": company.sepa_creditor_identifier})
+        return res
+
     @api.constrains("sepa_creditor_identifier")
     def _check_sepa_creditor_identifier(self):
         for company in self.filtered("sepa_creditor_identifier"):

@@ -366,8 +366,9 @@ class SepaDebitBatch(models.Model):
                 }
             )
             batch.write({"file_id": attachment.id, "state": "generated"})
-            batch.collect_line_ids.amended = False
-            batch.collect_line_ids.filtered(lambda line: line.mandate_id.amendment_pending).amended = True
+            batch.collect_line_ids.write({"amended": False, "amendment": False})
+            for line in batch.collect_line_ids.filtered(lambda line: line.mandate_id.amendment_pending):
+                line.write({"amended": True, "amendment": line.mandate_id._amendment_values()})
             batch.message_post(
                 body=_(
                     "File %(file)s generated (%(version)s, %(count)s debits, %(amount)s), valid against the schema.",
@@ -429,9 +430,11 @@ class SepaDebitBatch(models.Model):
                 batch._release_cache()
             batch._flag_paid_twice(lines.filtered("paid_twice"))
             lines.state = "collected"
-            mandates = lines.mandate_id
-            mandates.last_debit_date = batch.collection_date
-            mandates._clear_amendments()
+            lines.mandate_id.last_debit_date = batch.collection_date
+            # Only what the file carried is known to the bank now; a change since waits for the next debit.
+            lines.filtered("amended").mandate_id._clear_amendments()
+            # A one-off mandate serves one debit.
+            lines.mandate_id.filtered(lambda m: m.type == "oneoff").write({"state": "expired"})
             batch.write({"move_ids": [Command.set(moves.ids)], "state": "confirmed"})
             batch.message_post(
                 body=_(
@@ -529,6 +532,24 @@ class SepaDebitBatch(models.Model):
             user_id=self.env.uid,
         )
 
+    def _undo_mandate_updates(self, debits):
+        """Mandates as if ``debits`` (cancelled, never sent) had not been posted."""
+        for line in debits.filtered("amended"):
+            line.mandate_id._restore_amendment(line.amendment)
+        mandates = debits.mandate_id
+        last = {}
+        for line in self.env["sepa.debit.line"].search(
+            [("mandate_id", "in", mandates.ids), ("state", "=", "collected")]
+        ):
+            last[line.mandate_id] = max(
+                last.get(line.mandate_id, line.batch_id.collection_date), line.batch_id.collection_date
+            )
+        for mandate in mandates:
+            values = {"last_debit_date": last.get(mandate, False)}
+            if mandate.type == "oneoff" and mandate.state == "expired":
+                values["state"] = "active"
+            mandate.write(values)
+
     @api.model
     def _posting_chunks(self, debits):
         """Ids of ``debits`` in chunks of about ``POSTING_CHUNK``, the debits settling the same items together."""
@@ -570,7 +591,9 @@ class SepaDebitBatch(models.Model):
                     [{"ref": _("Cancellation of %s", batch.name), "date": move.date} for move in batch.move_ids],
                     cancel=True,
                 )
+            collected = batch.line_ids.filtered(lambda line: line.state == "collected")
             batch.line_ids.filtered(lambda line: line.state != "excluded").state = "cancel"
+            batch._undo_mandate_updates(collected)
             batch.write({"state": "cancel"})
             batch.message_post(body=_("Batch cancelled."))
         return True

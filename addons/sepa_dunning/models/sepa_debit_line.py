@@ -53,6 +53,7 @@ class SepaDebitLine(models.Model):
     exclusion_reason = fields.Selection(EXCLUSION_REASONS)
     return_reason_id = fields.Many2one("sepa.return.reason", string="Rejection Reason", readonly=True)
     amended = fields.Boolean(help="The debit carries a mandate amendment.")
+    amendment = fields.Json(readonly=True, copy=False, help="The amendment the debit carries, as sent.")
     paid_twice = fields.Boolean(
         readonly=True,
         copy=False,

@@ -122,6 +122,9 @@ class SepaMandate(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        if vals.get("debtor_iban") and "debtor_bic" not in vals:
+            # A new account may be at another bank: its BIC is derived again, never kept from the old one.
+            vals = dict(vals, debtor_bic=False)
         self._normalise_bank_vals(vals)
         watched = {"name", "creditor_identifier", "debtor_iban"}
         if watched & vals.keys():
@@ -163,6 +166,27 @@ class SepaMandate(models.Model):
             new_debtor_bank=self.amend_new_debtor_bank,
         )
         return amendment or None
+
+    @api.constrains("state", "signature_date")
+    def _check_signature_date(self):
+        for mandate in self.filtered(lambda m: m.state == "active" and not m.signature_date):
+            raise ValidationError(_("Mandate %(ref)s is active: it needs its signature date.", ref=mandate.name))
+
+    def _amendment_values(self):
+        """The pending amendment as stored values (kept on the debit that carries it)."""
+        self.ensure_one()
+        return {
+            "amend_original_mandate_id": self.amend_original_mandate_id,
+            "amend_original_creditor_id": self.amend_original_creditor_id,
+            "amend_original_iban": self.amend_original_iban,
+            "amend_new_debtor_bank": self.amend_new_debtor_bank,
+        }
+
+    def _restore_amendment(self, values):
+        """Pend again an amendment whose debit never reached the bank (its batch was cancelled)."""
+        self.ensure_one()
+        if values and not self.amendment_pending:
+            super().write(values)
 
     def _clear_amendments(self):
         return super(SepaMandate, self.filtered("amendment_pending")).write(

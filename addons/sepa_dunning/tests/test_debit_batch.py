@@ -200,6 +200,67 @@ class TestDebitBatch(SepaCommon):
         second.action_confirm()
         self.assertFalse(mandate.amendment_pending, "the amendment went with this debit")
 
+    def _collect(self, contract, collection_date, until, notice_date, confirm=True):
+        self._issue(contract, until=until, notice_date=notice_date)
+        batch = self._batch(collection_date=collection_date)
+        batch.action_prepare()
+        batch.action_generate()
+        if confirm:
+            batch.action_confirm()
+        return batch
+
+    def test_change_of_bank_goes_as_smnda_with_the_new_bank_s_bic(self):
+        mandate = self._create_mandate()
+        contract = self._create_debit_contract(mandate=mandate, split="monthly")
+        self._collect(contract, date(2026, 1, 5), date(2026, 1, 1), date(2025, 12, 1))
+        mandate.debtor_iban = "FR7630006000011234567890189"  # another bank
+        self.assertNotEqual(mandate.debtor_bic, "DEUTDEFF", "the old bank's BIC does not stay")
+        second = self._collect(contract, date(2026, 2, 5), date(2026, 2, 1), date(2026, 1, 10), confirm=False)
+        tree = self._file(second)
+        self.assertEqual(_xpath(tree, "//p:AmdmntInfDtls/p:OrgnlDbtrAgt//p:Othr/p:Id/text()"), ["SMNDA"])
+        self.assertEqual(_xpath(tree, "//p:DbtrAcct//p:IBAN/text()"), ["FR7630006000011234567890189"])
+
+    def test_change_made_after_the_file_waits_for_the_next_debit(self):
+        mandate = self._create_mandate()
+        other = self._create_mandate(partner=self.env["res.partner"].create({"name": "Other Debtor"}))
+        contract = self._create_debit_contract(mandate=mandate, split="monthly")
+        other_contract = self._create_debit_contract(mandate=other, partner=other.partner_id, split="monthly")
+        self._issue(other_contract)
+        self._collect(contract, date(2026, 1, 5), date(2026, 1, 1), date(2025, 12, 1))
+        self._issue(contract, until=date(2026, 2, 1), notice_date=date(2026, 1, 10))
+        self._issue(other_contract, until=date(2026, 2, 1), notice_date=date(2026, 1, 10))
+        batch = self._batch(collection_date=date(2026, 2, 5))
+        batch.action_prepare()
+        batch.action_generate()
+        other.name = "UMR-CHANGED-AFTER-FILE"  # not in this file
+        batch.action_confirm()
+        self.assertTrue(other.amendment_pending, "an amendment the bank never saw is kept")
+
+    def test_cancelled_batch_gives_back_its_amendment_and_last_debit_date(self):
+        mandate = self._create_mandate()
+        contract = self._create_debit_contract(mandate=mandate, split="monthly")
+        self._collect(contract, date(2026, 1, 5), date(2026, 1, 1), date(2025, 12, 1))
+        original = mandate.name
+        mandate.name = "UMR-RENAMED-1"
+        second = self._collect(contract, date(2026, 2, 5), date(2026, 2, 1), date(2026, 1, 10))
+        self.assertFalse(mandate.amendment_pending)
+        self.assertEqual(mandate.last_debit_date, date(2026, 2, 5))
+        second.action_cancel()
+        self.assertTrue(mandate.amendment_pending, "never sent: the next debit carries it")
+        self.assertEqual(mandate._amendment().original_mandate_id, original)
+        self.assertEqual(mandate.last_debit_date, date(2026, 1, 5))
+
+    def test_one_off_mandate_serves_one_debit(self):
+        mandate = self._create_mandate(type="oneoff")
+        contract = self._create_debit_contract(mandate=mandate, split="monthly")
+        batch = self._collect(contract, date(2026, 1, 5), date(2026, 1, 1), date(2025, 12, 1))
+        self.assertEqual(batch.collect_line_ids.sequence_type, "OOFF")
+        self.assertEqual(mandate.state, "expired")
+        self._issue(contract, until=date(2026, 2, 1), notice_date=date(2026, 1, 10))
+        again = self._batch(collection_date=date(2026, 2, 5))
+        with self.assertRaises(UserError):
+            again.action_prepare()
+
     def test_first_debit_flagged_frst_when_the_bank_wants_it(self):
         self.company.sepa_first_collection_frst = True
         self._issue(self._create_debit_contract())

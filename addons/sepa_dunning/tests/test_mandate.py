@@ -34,6 +34,11 @@ class TestMandate(SepaCommon):
             mandate.action_activate()
         self.assertEqual(mandate.state, "draft")
 
+    def test_active_mandate_keeps_its_signature_date(self):
+        mandate = self._create_mandate()
+        with self.assertRaisesRegex(ValidationError, "needs its signature date"):
+            mandate.signature_date = False
+
     def test_changes_of_a_used_mandate_become_a_pending_amendment(self):
         mandate = self._create_mandate()
         mandate.last_debit_date = date(2026, 1, 5)
@@ -46,6 +51,15 @@ class TestMandate(SepaCommon):
         self.assertEqual(amendment.original_creditor_id, "FR72ZZZ123456")
         self.assertEqual(amendment.original_iban, DEBTOR_IBAN)
         self.assertFalse(amendment.new_debtor_bank)
+
+    def test_new_company_creditor_identifier_is_an_amendment_of_its_used_mandates(self):
+        used = self._create_mandate()
+        used.last_debit_date = date(2026, 1, 5)
+        unused = self._create_mandate()
+        self.company.sepa_creditor_identifier = "DE98ZZZ09999999999"
+        self.assertEqual((used + unused).mapped("creditor_identifier"), ["DE98ZZZ09999999999"] * 2)
+        self.assertEqual(used._amendment().original_creditor_id, "FR72ZZZ123456")
+        self.assertIsNone(unused._amendment(), "never debited: nothing to tell the bank")
 
     def test_move_to_another_bank_is_smnda(self):
         mandate = self._create_mandate()
