@@ -34,7 +34,11 @@ class ArrearsPartnerApi(http.Controller):
         user = env.user
         Call = env["arrears.api.call"].sudo()  # the audit log is written for every caller, whatever its rights
         limit = user.company_id.arrears_api_rate_limit
-        if limit and Call._calls_last_minute(user) >= limit:
+        if not user.has_group("insurance_arrears.group_arrears_partner_api"):
+            # A valid key of a user who is no partner of the service (an employee's own key, a portal
+            # customer's): the service is not theirs, whatever their rights elsewhere.
+            response = error_response(403, "forbidden", "This key's user is not a partner of the web service.")
+        elif limit and Call._calls_last_minute(user) >= limit:
             response = error_response(
                 429, "rate_limited", f"More than {limit} calls in a minute: retry later.", [("Retry-After", "60")]
             )
@@ -216,6 +220,7 @@ def openapi_document(server):
         for code, text in (
             (400, "bad parameter"),
             (401, "missing or invalid API key"),
+            (403, "the key's user is not a partner of the web service"),
             (404, "not found, or not in your portfolio"),
             (429, "rate limit reached; see Retry-After"),
         )
@@ -277,7 +282,13 @@ def openapi_document(server):
                 "post": {
                     "summary": "The case's payment link, issued if it has none",
                     "parameters": [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-                    "responses": ok({"$ref": "#/components/schemas/Link"}),
+                    "responses": {
+                        **ok({"$ref": "#/components/schemas/Link"}),
+                        "409": {
+                            "description": "the case is closed: nothing is due",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                        },
+                    },
                 }
             },
             "/links/{token}": {

@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.exceptions import AccessError, UserError
 
 
 class ResUsers(models.Model):
@@ -34,3 +35,17 @@ class ResUsers(models.Model):
             "view_mode": "list",
             "domain": [("user_id", "=", self.id)],
         }
+
+
+class ResUsersApikeys(models.Model):
+    _inherit = "res.users.apikeys"
+
+    def action_arrears_revoke(self):
+        """Revoke partner API keys from the partner user's form."""
+        if not self.env.user.has_group("insurance_arrears.group_arrears_manager"):
+            raise AccessError(self.env._("Only an arrears manager revokes partner API keys."))
+        if any(not key.user_id.has_group("insurance_arrears.group_arrears_partner_api") for key in self):
+            raise UserError(self.env._("Only the keys of partner web service users are revoked here."))
+        # sudo(): Odoo lets only a key's owner or an administrator remove it; an arrears
+        # manager revokes the keys of its partners' users, and only those (checked above).
+        return self.sudo()._remove()

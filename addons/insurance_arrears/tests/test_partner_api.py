@@ -130,6 +130,32 @@ class TestPartnerApi(InsuranceArrearsCommon, HttpCase):
             self.assertEqual(response.status_code, 401)
             self.assertEqual(response.json()["error"]["code"], "unauthorized")
 
+    def test_key_of_a_user_outside_the_partner_group_is_403(self):
+        employee_key = self.env["res.users.apikeys"].with_user(self.env.user).sudo()._generate(None, "mine", None)
+        portal = self.env.ref("base.group_portal")
+        customer = (
+            self.env["res.users"]
+            .sudo()
+            .create({"login": "portal-customer", "name": "Customer", "group_ids": [Command.set(portal.ids)]})
+        )
+        customer_key = self.env["res.users.apikeys"].with_user(customer).sudo()._generate(None, "mine", None)
+        for key in (employee_key, customer_key):
+            response = self._get("/cases", key=key)
+            self.assertEqual(response.status_code, 403)
+            self.assertEqual(response.json()["error"]["code"], "forbidden")
+            self.assertNotIn("data", response.json())
+
+    def test_manager_issues_and_revokes_a_key_from_the_user_form(self):
+        wizard = self.env["arrears.api.key.wizard"].create({"user_id": self.user_a.id, "name": "New extranet"})
+        wizard.action_generate()
+        self.assertEqual(self._get("/cases", key=wizard.key).status_code, 200)
+        key = self.user_a.sudo().api_key_ids.filtered(lambda k: k.name == "New extranet")
+        key.with_env(self.env).action_arrears_revoke()
+        self.assertFalse(key.exists())
+        with mute_logger("odoo.http"):
+            self.assertEqual(self._get("/cases", key=wizard.key).status_code, 401)
+        self.assertEqual(self._get("/cases").status_code, 200, "the partner's other key still works")
+
     @mute_logger("odoo.http")
     def test_bad_parameters_are_400(self):
         for query in ("page=0", "page_size=1000", "page=x", "due_from=15/01/2026", "state=any", "colour=red"):
