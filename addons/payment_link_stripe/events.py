@@ -41,6 +41,42 @@ class Outcome:
     fee_currency: str = ""
 
 
+# Who paid and with what: Stripe sends it in sessions, charges, intents and disputes;
+# none of it is needed to post the payment, and none of it is kept (data minimisation,
+# no card data in the ERP).
+PERSONAL_KEYS = frozenset(
+    {
+        "address",
+        "billing_details",
+        "card",
+        "collected_information",
+        "customer_details",
+        "customer_email",
+        "email",
+        "evidence",
+        "exp_month",
+        "exp_year",
+        "fingerprint",
+        "last4",
+        "name",
+        "payment_method_details",
+        "phone",
+        "receipt_email",
+        "shipping",
+        "shipping_details",
+    }
+)
+
+
+def minimise(value):
+    """A copy of a Stripe object without the payer's personal and card details, at any depth."""
+    if isinstance(value, dict):
+        return {key: minimise(item) for key, item in value.items() if key not in PERSONAL_KEYS}
+    if isinstance(value, list):
+        return [minimise(item) for item in value]
+    return value
+
+
 def _id(value):
     """A Stripe reference field is an id, or the object itself when expanded."""
     if isinstance(value, dict):

@@ -413,7 +413,7 @@ def _cron_and_poll_race(registry, row):
         env = api.Environment(cr, SUPERUSER_ID, {})
         fixture = json.loads(FIXTURES.read_text())
         payload = _completed_event(fixture, row, "evt_bench_race")
-        env["stripe.event"]._record(env["payment.provider"].browse(), json.loads(payload), payload)
+        env["stripe.event"]._record(env["payment.provider"].browse(), json.loads(payload))
         cr.commit()
     barrier = threading.Barrier(2)
 

@@ -84,5 +84,5 @@ class StripePaymentLinkController(ArrearsPaymentLinkController):
         except utils.WebhookRefused as refusal:
             _logger.warning("Stripe webhook call refused: %s", refusal)
             return request.make_json_response({"error": "refused"}, status=400)
-        request.env["stripe.event"].sudo()._record(providers[index], event, payload)
+        request.env["stripe.event"].sudo()._record(providers[index], event)
         return request.make_json_response({"received": True})

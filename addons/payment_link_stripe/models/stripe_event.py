@@ -36,7 +36,9 @@ class StripeEvent(models.Model):
     company_id = fields.Many2one("res.company", readonly=True, index=True)
     livemode = fields.Boolean(string="Live", readonly=True)
     date_event = fields.Datetime(string="Created at Stripe", readonly=True)
-    payload = fields.Text(readonly=True, help="The event as Stripe sent it.")
+    payload = fields.Text(
+        readonly=True, help="The event as Stripe sent it, less the payer's personal and card details (never kept)."
+    )
     state = fields.Selection(
         [("pending", "Pending"), ("done", "Done"), ("ignored", "Ignored"), ("error", "Error")],
         default="pending",
@@ -58,7 +60,7 @@ class StripeEvent(models.Model):
     # -------------------------------------------------------------------------
 
     @api.model
-    def _record(self, provider, event, payload):
+    def _record(self, provider, event):
         """Record a verified event once; a second delivery (even concurrent) records nothing.
 
         One ``INSERT ... ON CONFLICT DO NOTHING``: two deliveries of the same
@@ -85,7 +87,7 @@ class StripeEvent(models.Model):
             provider.company_id.id or None,
             bool(event.get("livemode")),
             datetime.utcfromtimestamp(created) if created else None,
-            payload.decode() if isinstance(payload, bytes) else payload,
+            json.dumps(events.minimise(event), default=str),  # the stripe library reads decimals as Decimal
             "pending" if handled else "ignored",
             None if handled else "Event type not handled.",
             self.env.uid,

@@ -230,7 +230,7 @@ class StripeLinkCommon(InsuranceArrearsCommon):
         payload = json.dumps(event)
         verified, index = utils.verify_event(payload.encode(), self._sign(payload), [WEBHOOK_SECRET])
         self.assertEqual(index, 0)
-        self.env["stripe.event"]._record(self.provider, verified, payload)
+        self.env["stripe.event"]._record(self.provider, verified)
         self.env["stripe.event"]._cron_process()
 
     def _pay_event(self, session, event_type="checkout.session.completed"):

@@ -1,3 +1,4 @@
+import copy
 import json
 import time
 
@@ -35,6 +36,22 @@ class TestWebhook(StripeLinkCommon, HttpCase):
         self.assertFalse(self.link.payment_ids, "nothing posted in the webhook's request")
         cron = self.env.ref("payment_link_stripe.ir_cron_process_stripe_events")
         self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]), "processing triggered")
+
+    def test_payer_details_sent_by_stripe_are_not_kept(self):
+        event = copy.deepcopy(self.event)
+        event["data"]["object"]["customer_details"] = {
+            "email": "jeanne.dupont@example.com",
+            "name": "Jeanne Dupont",
+            "address": {"line1": "12 rue de la Paix", "city": "Paris"},
+        }
+        payload = json.dumps(event)
+        self.assertEqual(self._post(payload, self._sign(payload)).status_code, 200)
+        stored = self._events().payload
+        for personal in ("jeanne.dupont@example.com", "Jeanne Dupont", "rue de la Paix"):
+            self.assertNotIn(personal, stored)
+        self.env["stripe.event"]._cron_process()
+        self.assertEqual(self._events().state, "done", "what is kept is enough to post the payment")
+        self.assertEqual(self.link.payment_ids.amount, 550.0)
 
     def test_replayed_event_ten_times_gives_one_payment(self):
         for _delivery in range(10):
