@@ -119,11 +119,18 @@ class ArrearsPaymentLink(models.Model):
         cannot be reached, ``UserError`` when nothing can be paid.
         """
         self.ensure_one()
-        if not self._is_payable():
-            raise UserError(self.env._("Nothing is due on this link any more."))
+        self._check_checkout()
         if self.provider == "demo":
             return f"/arrears/pay/{self.token}/demo"
         raise UserError(self.env._("The payment provider %(provider)s is not installed.", provider=self.provider))
+
+    def _check_checkout(self):
+        """Refuse a checkout with nothing to pay now (nothing due, or instalments the bank debits)."""
+        self.ensure_one()
+        if not self._is_payable():
+            raise UserError(self.env._("Nothing is due on this link any more."))
+        if self.currency_id.compare_amounts(self._amount_to_ask(), 0) <= 0:
+            raise UserError(self.env._("Nothing is to be paid now: your next instalment is collected by direct debit."))
 
     def _record_opening(self):
         """Count an opening of the customer page (the dashboards measure conversion)."""

@@ -1,5 +1,4 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 
 
 class ArrearsPaymentLink(models.Model):
@@ -38,8 +37,7 @@ class ArrearsPaymentLink(models.Model):
             self.provider = "stripe"
         if self.provider != "stripe":
             return super()._checkout_url()
-        if not self._is_payable():
-            raise UserError(self.env._("Nothing is due on this link any more."))
+        self._check_checkout()
         return self.env["stripe.checkout.session"]._checkout_for_link(self).url
 
     @api.model

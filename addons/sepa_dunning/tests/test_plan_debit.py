@@ -41,6 +41,8 @@ class TestPlanDebit(SepaCommon):
         first, second = request.instalment_ids
         self.assertEqual(request.instalment_ids.mapped("collection"), ["sepa_dd", "sepa_dd"])
         self.assertEqual(self.link._amount_to_ask(), 0.0, "the page does not ask for what the bank will debit")
+        with self.assertRaisesRegex(UserError, "collected by direct debit"):
+            self.link._checkout_url()
         mail = request.message_ids.filtered(lambda m: m.partner_ids == self.policyholder)
         self.assertIn("taken from your account on their date", mail.body)
 
