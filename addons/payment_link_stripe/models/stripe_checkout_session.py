@@ -139,6 +139,9 @@ class StripeCheckoutSession(models.Model):
         )
         if reusable:
             return reusable
+        self.search(
+            [("link_id", "=", link.id), ("state", "=", "open"), ("waiting_async", "=", False)]
+        )._expire_at_stripe()
         reference = checkout.new_reference()
         base_url = link.get_base_url()
         return_url = f"{base_url}/arrears/stripe/return/{reference}"
@@ -173,6 +176,20 @@ class StripeCheckoutSession(models.Model):
                 "expires_at": expires_at,
             }
         )
+
+    def _expire_at_stripe(self):
+        """Close at Stripe the sessions a new amount supersedes: no second tab can pay a stale amount.
+
+        A session Stripe will not expire (paid meanwhile, or Stripe unreachable)
+        stays open here: its payment, if any, arrives by webhook or polling.
+        """
+        for session in self:
+            try:
+                utils._stripe_client(session.provider_id).v1.checkout.sessions.expire(session.stripe_session_id)
+            except stripe.StripeError as error:
+                self._log_stripe_error("expiring a superseded checkout session", error)
+                continue
+            session.state = "expired"
 
     @api.model
     def _log_stripe_error(self, doing, error):

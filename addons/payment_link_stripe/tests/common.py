@@ -90,6 +90,13 @@ class FakeStripeHTTP(stripe.HTTPClient):
             return 200, session
         parts = path.strip("/").split("/")
         object_id = parts[-1]
+        if method == "POST" and parts[-1] == "expire" and parts[-2] in self.objects:
+            session = self.objects[parts[-2]]
+            if session["status"] != "open":
+                error = {"error": {"type": "invalid_request_error", "message": "Only open sessions can be expired."}}
+                return 400, error
+            session["status"] = "expired"
+            return 200, session
         if method == "GET" and object_id in self.objects:
             return 200, self._expanded(self.objects[object_id], params)
         error = {"error": {"type": "invalid_request_error", "code": "resource_missing", "message": "No such object"}}

@@ -83,6 +83,22 @@ class TestCheckout(StripeLinkCommon):
         self.assertEqual(
             dict(self.stripe_http.requests[-1]["params"])["line_items[0][price_data][unit_amount]"], "27500"
         )
+        # The stale page for 550.00 is closed at Stripe: a tab left open cannot pay it.
+        expire = self.stripe_http.requests[-2]
+        self.assertEqual(
+            (expire["method"], expire["path"]), ("POST", f"/v1/checkout/sessions/{first.stripe_session_id}/expire")
+        )
+        self.assertEqual(self.stripe_http.objects[first.stripe_session_id]["status"], "expired")
+        self.assertEqual(first.state, "expired")
+
+    @mute_logger("odoo.addons.payment_link_stripe.models.stripe_checkout_session")
+    def test_superseded_session_paid_meanwhile_stays_open_for_its_payment(self):
+        first = self._checkout()
+        self.stripe_http.settle(first.stripe_session_id, amount_minor=27500)  # paid in another tab
+        self.receipts[0]._register_payments(self.bank_journal)
+        second = self._checkout()
+        self.assertNotEqual(second, first)
+        self.assertEqual(first.state, "open", "its payment comes by webhook or polling")
 
     def test_a_second_click_for_the_same_amount_reuses_the_session(self):
         first = self._checkout()
