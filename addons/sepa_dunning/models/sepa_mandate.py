@@ -185,8 +185,10 @@ class SepaMandate(models.Model):
     def _restore_amendment(self, values):
         """Pend again an amendment whose debit never reached the bank (its batch was cancelled)."""
         self.ensure_one()
-        if values and not self.amendment_pending:
-            super().write(values)
+        if not values or self.amendment_pending:
+            return False
+        # super(): restoring originals is not a change of the mandate to record as an amendment.
+        return super().write(values)
 
     def _clear_amendments(self):
         return super(SepaMandate, self.filtered("amendment_pending")).write(
