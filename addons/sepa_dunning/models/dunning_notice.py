@@ -52,7 +52,13 @@ class DunningNotice(models.Model):
     date_deadline = fields.Date(string="Pay By")
     to_post = fields.Boolean(help="The letter is to be posted, not only printed.")
     amount_due = fields.Monetary(help="Amount due when the notice was made, fees included.")
-    fee_amount = fields.Monetary(string="Fee")
+    fee_amount = fields.Monetary(string="Fees", help="Fees still due when the notice was made, this level's included.")
+    fee_move_ids = fields.Many2many(
+        "account.move",
+        "dunning_notice_fee_move_rel",
+        string="Fees Due",
+        help="Each fee invoice still due (bank rejection, earlier levels, this level): a line each on the notice.",
+    )
     fee_move_id = fields.Many2one("account.move", string="Fee Invoice", readonly=True)
     receipt_ids = fields.Many2many("insurance.premium.receipt", string="Receipts Concerned", readonly=True)
     link_id = fields.Many2one("arrears.payment.link", string="Payment Link", readonly=True)
@@ -89,6 +95,9 @@ class DunningNotice(models.Model):
     @api.model
     def _prepare_notice_vals(self, case, level, today, channel, receipts, link, fee_move=None):
         """Values of one notice: the facts it prints are frozen when it is made."""
+        fees = (case.fee_move_ids | (fee_move or case.fee_move_ids.browse())).filtered(
+            lambda move: move.state == "posted" and move.amount_residual > 0
+        )
         values = {
             "case_id": case.id,
             "level_id": level.id,
@@ -97,7 +106,8 @@ class DunningNotice(models.Model):
             "date_deadline": today + timedelta(days=level.deadline_days),
             "to_post": channel == "letter" and level.channel_post,
             "amount_due": case.amount_due,
-            "fee_amount": fee_move.amount_total if fee_move else 0.0,
+            "fee_amount": sum(fees.mapped("amount_residual")),
+            "fee_move_ids": [fields.Command.set(fees.ids)],
             "fee_move_id": fee_move.id if fee_move else False,
             "receipt_ids": [fields.Command.set(receipts.ids)],
             "link_id": link.id,
@@ -269,6 +279,7 @@ class DunningNotice(models.Model):
                     "date_deadline": notice.date_deadline,
                     "amount_due": notice.amount_due,
                     "fee_amount": notice.fee_amount,
+                    "fee_move_ids": [fields.Command.set(notice.fee_move_ids.ids)],
                     "receipt_ids": [fields.Command.set(notice.receipt_ids.ids)],
                     "link_id": notice.link_id.id,
                     "suspension_date": notice.suspension_date,

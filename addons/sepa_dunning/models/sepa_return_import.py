@@ -23,7 +23,7 @@ MATCH_STATES = [
 class SepaReturnImport(models.Model):
     _name = "sepa.return.import"
     _description = "Bank Rejection File"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "create_date desc, id desc"
     _check_company_auto = True
 
@@ -229,6 +229,7 @@ class SepaReturnImport(models.Model):
             self.env.flush_all()
             self.env.invalidate_all()
         self.state = "done"
+        self._ask_accountant(lines)
         self.message_post(
             body=_(
                 "%(done)s rejection(s) posted, %(issues)s line(s) left to resolve.",
@@ -237,6 +238,25 @@ class SepaReturnImport(models.Model):
             )
         )
         return True
+
+    def _ask_accountant(self, lines):
+        """An activity for what the file leaves to a person: codes asking for it, lines that matched nothing."""
+        review = lines.filtered(lambda line: not line.reason_id or line.reason_id.action == "manual")
+        issues = self.line_ids.filtered(lambda line: line.match_state != "matched")
+        if not (review or issues):
+            return
+        notes = [
+            _("To review (%(code)s): %(receipt)s", code=line.reason_code or "?", receipt=line.receipt_id.name)
+            for line in review
+        ]
+        if issues:
+            notes.append(_("%(count)s line(s) to resolve by hand.", count=len(issues)))
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=_("Bank rejections to review"),
+            note="<br/>".join(notes),
+            user_id=self.env.uid,
+        )
 
     def _post_rejections(self, lines):
         """One entry per bank journal and date: each debit back on the receivable.

@@ -1,6 +1,8 @@
 import base64
 from datetime import date
 
+from freezegun import freeze_time
+
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -113,6 +115,7 @@ class TestBankRejection(SepaCommon):
                 "sepa_rejection_fee_account_id": self.fee_account.id,
                 "sepa_charge_rejection_fee": True,
                 "sepa_fee_income_account_id": self.fee_income.id,
+                "dunning_policy_id": self.env.ref("sepa_dunning.dunning_policy_l113_3").id,
             }
         )
         record = self._import(pain002(self.batch.name, [(self._e2e(0), 275.0, "AM04")]))
@@ -122,6 +125,25 @@ class TestBankRejection(SepaCommon):
         self.assertEqual(record.move_ids.line_ids.filtered("credit").credit, 282.5, "the bank takes debit and fee")
         invoice = record.fee_move_ids
         self.assertEqual((invoice.partner_id, invoice.amount_total, invoice.state), (self.partners[0], 7.5, "posted"))
+        # The next notice asks for it on a line of its own, and its lines add up to the total.
+        case = self.receipts[0].case_id
+        self.assertEqual(case.amount_due, 282.5)
+        self.partners[0].email = "debtor.0@example.com"
+        with freeze_time("2026-01-20"):
+            self.env["arrears.case"]._cron_dunning_run()
+        notice = case.notice_ids.filtered(lambda n: n.channel == "email")[:1]
+        self.assertEqual(notice.fee_move_ids, invoice)
+        self.assertEqual(notice.amount_due, 282.5)
+        self.assertIn(invoice.invoice_line_ids.name, notice.mail_id.body_html)
+        self.assertIn("7.50", notice.mail_id.body_html)
+
+    def test_unknown_code_and_unmatched_line_are_left_to_an_accountant(self):
+        record = self._import(pain002(self.batch.name, [(self._e2e(1), 275.0, "ZZ99"), ("NOT-OURS-1", 10.0, "AM04")]))
+        record.action_confirm()
+        activity = record.activity_ids
+        self.assertEqual(activity.summary, "Bank rejections to review")
+        self.assertIn(self.receipts[1].name, activity.note)
+        self.assertIn("1 line(s) to resolve by hand", activity.note)
 
     def test_same_file_twice_changes_nothing_the_second_time(self):
         content = pain002(self.batch.name, [(self._e2e(0), 275.0, "AM04")])

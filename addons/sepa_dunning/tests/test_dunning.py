@@ -310,7 +310,9 @@ class TestDunningNotices(DunningCommon):
         self.assertEqual(case.amount_due, 285.0)
         notice = self._notices(self.levels[0]).filtered(lambda n: n.channel == "email")
         self.assertEqual(notice.fee_amount, 10.0)
+        self.assertEqual(notice.fee_move_ids, fee)
         self.assertIn("10.00", notice.mail_id.body_html)
+        self.assertIn(fee.invoice_line_ids.name, notice.mail_id.body_html, "the fee has its own line")
         with freeze_time("2026-01-10"):
             case.payment_link_id._register_payment(285.0, journal=self.bank_journal)
         self.assertEqual(fee.amount_residual, 0.0)
