@@ -156,13 +156,25 @@ def run(n):
             paid = env["insurance.premium.receipt"].search_count([("state", "=", "paid")])
             cr.commit()
 
-            # The bank rejects every debit: import (read + match), then confirm
-            # (undo, mandate action, arrears cases).
+            # The bank rejects every debit, 7 in 10 for insufficient funds (AM04: presented
+            # again), 3 in 10 for a closed account (AC04: mandate blocked), and takes 7.50 a
+            # rejection that the company charges on to the client: import (read + match),
+            # then confirm (undo, fee entry, fee invoices, mandates, arrears cases).
+            company = env.company
+            accounts = env["account.account"].with_company(company)
+            company.write(
+                {
+                    "sepa_rejection_fee": 7.5,
+                    "sepa_rejection_fee_account_id": accounts.search([("account_type", "=", "expense")], limit=1).id,
+                    "sepa_charge_rejection_fee": True,
+                    "sepa_fee_income_account_id": accounts.search([("account_type", "=", "income")], limit=1).id,
+                }
+            )
             content = returns.status_report(
                 batch.name,
                 [
-                    (f"{batch.name}-{d.sequence_type}", d.end_to_end_id, d.amount, "AM04")
-                    for d in batch.collect_line_ids
+                    (f"{batch.name}-{d.sequence_type}", d.end_to_end_id, d.amount, "AM04" if i % 10 < 7 else "AC04")
+                    for i, d in enumerate(batch.collect_line_ids)
                 ],
                 date(2026, 1, 7),
             )
@@ -173,6 +185,8 @@ def run(n):
                 ("confirm rejections", record.action_confirm),
             )
             reopened = env["insurance.premium.receipt"].search_count([("state", "=", "open")])
+            blocked = env["sepa.mandate"].search_count([("state", "=", "blocked")])
+            fees = len(record.fee_move_ids)
             cr.commit()
         print(f"N={n:>6}  {'(process before the flow)':<30}            RSS {start_rss:.0f} MB")
         for label, seconds, queries, step_peak in figures:
@@ -182,7 +196,10 @@ def run(n):
         for label, seconds, queries, step_peak in rejection_figures:
             print(f"N={n:>6}  {label:<30} {seconds:7.2f} s  {queries:>7} queries  peak RSS {step_peak:.0f} MB")
         total = sum(f[1] for f in rejection_figures)
-        print(f"N={n:>6}  {'whole rejection flow':<30} {total:7.2f} s  {reopened} receipts open again")
+        print(
+            f"N={n:>6}  {'whole rejection flow':<30} {total:7.2f} s  {reopened} receipts open again, "
+            f"{blocked} mandates blocked, {fees} fees invoiced"
+        )
 
 
 if __name__ == "__main__":

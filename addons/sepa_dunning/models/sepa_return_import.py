@@ -357,6 +357,7 @@ class SepaReturnImport(models.Model):
                     "partner_id": line.receipt_id.move_id.partner_id.id,
                     "journal_id": company.insurance_receipt_journal_id.id,
                     "invoice_date": line.date,
+                    "invoice_date_due": line.date,
                     "invoice_origin": line.receipt_id.name,
                     "invoice_line_ids": [
                         Command.create(

@@ -125,6 +125,12 @@ class TestBankRejection(SepaCommon):
         self.assertEqual(record.move_ids.line_ids.filtered("credit").credit, 282.5, "the bank takes debit and fee")
         invoice = record.fee_move_ids
         self.assertEqual((invoice.partner_id, invoice.amount_total, invoice.state), (self.partners[0], 7.5, "posted"))
+        self.assertEqual((invoice.amount_residual, invoice.payment_state), (7.5, "not_paid"))
+        self.assertEqual(invoice.invoice_date_due, invoice.invoice_date)
+        lines = self._lines_by_account(invoice)
+        self.assertEqual(lines[self.receivable_account], (7.5, 0.0, self.partners[0]))
+        self.assertEqual(lines[self.fee_income][:2], (0.0, 7.5))
+        self.assertEqual(invoice.invoice_line_ids.mapped("price_subtotal"), [7.5])
         # The next notice asks for it on a line of its own, and its lines add up to the total.
         case = self.receipts[0].case_id
         self.assertEqual(case.amount_due, 282.5)
