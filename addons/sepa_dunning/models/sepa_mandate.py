@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from dateutil.relativedelta import relativedelta
 from schwifty import IBAN
 
@@ -199,6 +201,32 @@ class SepaMandate(models.Model):
                 "amend_new_debtor_bank": False,
             }
         )
+
+    @api.model
+    def _demo_for_debit_contracts(self):
+        """Demo data: a signed, active mandate for each direct-debit contract that has none."""
+        contracts = self.env["insurance.contract"].search(
+            [("payment_method", "=", "sepa_dd"), ("mandate_id", "=", False)], order="id"
+        )
+        ibans = ["FR7630004000031234567890143", "FR1420041010050500013M02606", "DE89370400440532013000"]
+        signed = fields.Date.context_today(self) - timedelta(days=240)
+        mandates = self.create(
+            [
+                {
+                    "name": f"DEMO-UMR-{contract.id:05d}",
+                    "company_id": contract.company_id.id,
+                    "partner_id": contract.partner_id.id,
+                    "debtor_iban": ibans[index % len(ibans)],
+                    "signature_date": signed,
+                    "creditor_identifier": contract.company_id.sepa_creditor_identifier,
+                    "state": "active",
+                }
+                for index, contract in enumerate(contracts)
+            ]
+        )
+        for contract, mandate in zip(contracts, mandates, strict=True):
+            contract.mandate_id = mandate
+        return mandates
 
     # -------------------------------------------------------------------------
     # Life cycle
