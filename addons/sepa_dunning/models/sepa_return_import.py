@@ -350,35 +350,43 @@ class SepaReturnImport(models.Model):
             return self.env["account.move"]
         if not company.sepa_fee_income_account_id:
             raise UserError(_("Set the income account of re-charged rejection fees on company %s.", company.name))
-        invoices = self.env["account.move"].create(
-            [
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": line.receipt_id.move_id.partner_id.id,
-                    "journal_id": company.insurance_receipt_journal_id.id,
-                    "invoice_date": line.date,
-                    "invoice_date_due": line.date,
-                    "invoice_origin": line.receipt_id.name,
-                    "invoice_line_ids": [
-                        Command.create(
-                            {
-                                "name": self.env._(
-                                    "Bank rejection fee, debit of %(receipt)s (%(code)s)",
-                                    receipt=line.receipt_id.name,
-                                    code=line.reason_code or "?",
-                                ),
-                                "account_id": company.sepa_fee_income_account_id.id,
-                                "quantity": 1,
-                                "price_unit": company.sepa_rejection_fee,
-                                "tax_ids": [Command.clear()],
-                            }
-                        )
-                    ],
-                }
-                for line in lines
-            ]
+        # A thousand invoices from one bank file: no creation message, follower
+        # subscription or tracking each; the import and the cases carry the trail.
+        quiet = {"tracking_disable": True, "mail_create_nolog": True, "mail_create_nosubscribe": True}
+        invoices = (
+            self.env["account.move"]
+            .with_context(**quiet)
+            .create(
+                [
+                    {
+                        "move_type": "out_invoice",
+                        "partner_id": line.receipt_id.move_id.partner_id.id,
+                        "journal_id": company.insurance_receipt_journal_id.id,
+                        "invoice_date": line.date,
+                        "invoice_date_due": line.date,
+                        "invoice_origin": line.receipt_id.name,
+                        "invoice_line_ids": [
+                            Command.create(
+                                {
+                                    "name": self.env._(
+                                        "Bank rejection fee, debit of %(receipt)s (%(code)s)",
+                                        receipt=line.receipt_id.name,
+                                        code=line.reason_code or "?",
+                                    ),
+                                    "account_id": company.sepa_fee_income_account_id.id,
+                                    "quantity": 1,
+                                    "price_unit": company.sepa_rejection_fee,
+                                    "tax_ids": [Command.clear()],
+                                }
+                            )
+                        ],
+                    }
+                    for line in lines
+                ]
+            )
         )
         invoices.action_post()
+        invoices = invoices.with_env(self.env)
         for line, invoice in zip(lines, invoices, strict=True):
             line.fee_move_id = invoice
         self.fee_move_ids = [Command.link(invoice.id) for invoice in invoices]
