@@ -127,16 +127,17 @@ class ArrearsCase(models.Model):
     def _compute_amounts(self):
         for case in self:
             open_receipts = case._open_receipts()
-            case.amount_fees = sum(case.fee_move_ids.filtered(lambda m: m.state == "posted").mapped("amount_residual"))
+            case.amount_fees = sum(case._posted_fee_moves().mapped("amount_residual"))
             case.amount_due = sum(open_receipts.mapped("amount_residual")) + case.amount_fees
             case.oldest_due_date = min(open_receipts.mapped("date_due"), default=False)
 
     def _open_receivable_lines(self):
         """Unreconciled receivable lines of the case (receipts and fees), which a payment settles."""
-        moves = self._open_receipts().move_id | self.fee_move_ids.filtered(lambda m: m.state == "posted")
-        return moves.line_ids.filtered(
-            lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
-        )
+        return (self._open_receipts().move_id | self._posted_fee_moves())._arrears_open_receivables()
+
+    def _posted_fee_moves(self):
+        """The fee invoices the case asks for: the posted ones."""
+        return self.fee_move_ids.filtered(lambda move: move.state == "posted")
 
     @api.depends("oldest_due_date")
     def _compute_ageing(self):

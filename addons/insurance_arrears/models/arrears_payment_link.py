@@ -194,10 +194,9 @@ class ArrearsPaymentLink(models.Model):
         today = fields.Date.context_today(self)
         upcoming = plan.instalment_ids.filtered(lambda i: i.date_due > today)[:1]
         due_dates = {i.date_due for i in plan.instalment_ids if i.date_due <= today} | {upcoming.date_due}
-        expected = sum(i.amount for i in plan.instalment_ids if i.date_due in due_dates)
         # Instalments the broker collects itself (a direct debit) are not asked for on the page.
-        collected = sum(i.amount for i in plan.instalment_ids if i.collection != "link" and i.date_due in due_dates)
-        return self.currency_id.round(min(case.amount_due, max(expected - collected - plan.amount_paid, 0.0)))
+        expected = sum(i.amount for i in plan.instalment_ids if i.collection == "link" and i.date_due in due_dates)
+        return self.currency_id.round(min(case.amount_due, max(expected - plan.amount_paid, 0.0)))
 
     def _ask_plan(self, kind, delay_until=None, instalment_count=None, note=None):
         """A request for a delay or a plan from the customer page (see ``arrears.plan.request._ask``)."""

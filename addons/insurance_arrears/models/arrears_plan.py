@@ -107,19 +107,18 @@ class ArrearsPlanRequest(models.Model):
         for request in self:
             request.amount_paid = request.amount - request._residual()
 
-    def _residual(self):
-        """What is still unpaid of what the request covers: its receipts and the case's fees."""
+    def _covered_moves(self):
+        """The invoices the request covers: its receipts', then the case's fees."""
         self.ensure_one()
-        fees = self.case_id.fee_move_ids.filtered(lambda move: move.state == "posted")
-        return sum(self.receipt_ids.mapped("amount_residual")) + sum(fees.mapped("amount_residual"))
+        return self.receipt_ids.move_id | self.case_id._posted_fee_moves()
+
+    def _residual(self):
+        """What is still unpaid of what the request covers."""
+        return sum(self._covered_moves().mapped("amount_residual"))
 
     def _open_receivable_lines(self):
-        """Unreconciled receivable items the plan's payments settle: its receipts, then the case's fees."""
-        self.ensure_one()
-        moves = self.receipt_ids.move_id | self.case_id.fee_move_ids.filtered(lambda move: move.state == "posted")
-        return moves.line_ids.filtered(
-            lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
-        )
+        """Unreconciled receivable items the plan's payments settle."""
+        return self._covered_moves()._arrears_open_receivables()
 
     def _compute_debtor_history(self):
         for request in self:

@@ -257,6 +257,10 @@ class InsurancePremiumReceipt(models.Model):
             lambda line: line.account_id in accounts and line.display_type == "product"
         )
 
+    def _open_receivable_lines(self):
+        """Unreconciled receivable items of the receipts' invoices, which a payment settles."""
+        return self.move_id._arrears_open_receivables()
+
     def _register_payments(self, journal, date=None, memo=None):
         """Post one payment per client for these receipts and reconcile them.
 
@@ -290,9 +294,7 @@ class InsurancePremiumReceipt(models.Model):
         payments.action_post()
         plan = []
         for payment, group in zip(payments, by_partner.values(), strict=True):
-            receivable = group.move_id.line_ids.filtered(
-                lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
-            )
+            receivable = group._open_receivable_lines()
             counterpart = payment.move_id.line_ids.filtered_domain([("account_id", "in", receivable.account_id.ids)])
             plan.append(receivable + counterpart)
         self.env["account.move.line"]._reconcile_plan(plan)

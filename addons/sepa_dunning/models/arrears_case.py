@@ -352,7 +352,7 @@ class ArrearsCase(models.Model):
             ],
             "fees": [
                 {"number": m.name, "date": m.invoice_date.isoformat(), "amount_due": m.amount_residual}
-                for m in self.fee_move_ids.filtered(lambda m: m.amount_residual > 0)
+                for m in self._posted_fee_moves().filtered(lambda m: m.amount_residual > 0)
             ],
             "amount_due": self.amount_due,
             "notices": [

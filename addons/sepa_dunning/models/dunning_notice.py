@@ -95,9 +95,8 @@ class DunningNotice(models.Model):
     @api.model
     def _prepare_notice_vals(self, case, level, today, channel, receipts, link, fee_move=None):
         """Values of one notice: the facts it prints are frozen when it is made."""
-        fees = (case.fee_move_ids | (fee_move or case.fee_move_ids.browse())).filtered(
-            lambda move: move.state == "posted" and move.amount_residual > 0
-        )
+        # This level's fee, if any, is already among the case's fees.
+        fees = case._posted_fee_moves().filtered(lambda move: move.amount_residual > 0)
         values = {
             "case_id": case.id,
             "level_id": level.id,

@@ -366,9 +366,9 @@ class SepaDebitBatch(models.Model):
                 }
             )
             batch.write({"file_id": attachment.id, "state": "generated"})
-            batch.collect_line_ids.write({"amended": False, "amendment": False})
+            batch.collect_line_ids.amendment = False
             for line in batch.collect_line_ids.filtered(lambda line: line.mandate_id.amendment_pending):
-                line.write({"amended": True, "amendment": line.mandate_id._amendment_values()})
+                line.amendment = line.mandate_id._amendment_values()
             batch.message_post(
                 body=_(
                     "File %(file)s generated (%(version)s, %(count)s debits, %(amount)s), valid against the schema.",
@@ -451,7 +451,7 @@ class SepaDebitBatch(models.Model):
         groups = defaultdict(lambda: self.env["sepa.debit.line"])
         for line in debits:
             groups[line._settles()] |= line
-        receivables = {owner: self._open_receivables(owner) for owner in groups}
+        receivables = {owner: owner._open_receivable_lines() for owner in groups}
         items = [
             Command.create(
                 {
@@ -563,15 +563,6 @@ class SepaDebitBatch(models.Model):
                 chunks.append(chunk)
                 chunk = []
         return [*chunks, chunk] if chunk else chunks
-
-    @api.model
-    def _open_receivables(self, owner):
-        """Unreconciled receivable items a debit settles: its receipt's, or its plan's."""
-        if owner._name == "arrears.plan.request":
-            return owner._open_receivable_lines()
-        return owner.move_id.line_ids.filtered(
-            lambda aml: aml.account_id.account_type == "asset_receivable" and not aml.reconciled
-        )
 
     def _release_cache(self):
         """Write what is pending and forget the records read: the next chunk starts light."""

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 EXCLUSION_REASONS = [
     ("no_mandate", "No mandate on the contract"),
@@ -52,8 +52,8 @@ class SepaDebitLine(models.Model):
     )
     exclusion_reason = fields.Selection(EXCLUSION_REASONS)
     return_reason_id = fields.Many2one("sepa.return.reason", string="Rejection Reason", readonly=True)
-    amended = fields.Boolean(help="The debit carries a mandate amendment.")
     amendment = fields.Json(readonly=True, copy=False, help="The amendment the debit carries, as sent.")
+    amended = fields.Boolean(compute="_compute_amended", store=True, help="The debit carries a mandate amendment.")
     paid_twice = fields.Boolean(
         readonly=True,
         copy=False,
@@ -71,6 +71,11 @@ class SepaDebitLine(models.Model):
         "(end_to_end_id) WHERE end_to_end_id IS NOT NULL",
         "An end-to-end id identifies one debit.",
     )
+
+    @api.depends("amendment")
+    def _compute_amended(self):
+        for line in self:
+            line.amended = bool(line.amendment)
 
     def _settles(self):
         """What this debit pays: its receipt, or for an instalment its plan (receipts and fees)."""
