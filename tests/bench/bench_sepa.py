@@ -186,7 +186,7 @@ def run(n):
             )
             reopened = env["insurance.premium.receipt"].search_count([("state", "=", "open")])
             blocked = env["sepa.mandate"].search_count([("state", "=", "blocked")])
-            fees = len(record.fee_move_ids)
+            fees = len(record.line_ids.fee_line_id)
             cr.commit()
         print(f"N={n:>6}  {'(process before the flow)':<30}            RSS {start_rss:.0f} MB")
         for label, seconds, queries, step_peak in figures:
@@ -198,7 +198,7 @@ def run(n):
         total = sum(f[1] for f in rejection_figures)
         print(
             f"N={n:>6}  {'whole rejection flow':<30} {total:7.2f} s  {reopened} receipts open again, "
-            f"{blocked} mandates blocked, {fees} fees invoiced"
+            f"{blocked} mandates blocked, {fees} fees charged to clients"
         )
 
 

@@ -1,4 +1,5 @@
 from . import account_move
+from . import account_move_line
 from . import account_payment
 from . import arrears_api_call
 from . import arrears_case

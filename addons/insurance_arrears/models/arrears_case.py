@@ -1,6 +1,8 @@
 from collections import defaultdict
 
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.fields import Command
 
 from .. import schedule
 
@@ -69,14 +71,13 @@ class ArrearsCase(models.Model):
     open_receipt_ids = fields.Many2many(
         "insurance.premium.receipt", compute="_compute_open_receipt_ids", string="Open Receipts"
     )
-    fee_move_ids = fields.Many2many(
-        "account.move",
-        "arrears_case_fee_move_rel",
-        "case_id",
-        "move_id",
-        string="Fee Invoices",
+    fee_line_ids = fields.One2many(
+        "account.move.line",
+        "arrears_fee_case_id",
+        string="Fees Charged",
         readonly=True,
-        help="Fees charged to the debtor in this case (bank rejection, dunning); they are part of what is due.",
+        help="Fees charged to the debtor in this case (bank rejection, dunning): each a receivable item, "
+        "part of what is due.",
     )
     amount_fees = fields.Monetary(string="Fees Due", compute="_compute_amounts", store=True)
     amount_due = fields.Monetary(compute="_compute_amounts", store=True, help="Premiums and fees due now.")
@@ -121,23 +122,82 @@ class ArrearsCase(models.Model):
         "receipt_ids.amount_residual",
         "receipt_ids.state",
         "receipt_ids.date_due",
-        "fee_move_ids.amount_residual",
-        "fee_move_ids.state",
+        "fee_line_ids.amount_residual",
+        "fee_line_ids.parent_state",
     )
     def _compute_amounts(self):
         for case in self:
             open_receipts = case._open_receipts()
-            case.amount_fees = sum(case._posted_fee_moves().mapped("amount_residual"))
+            case.amount_fees = sum(case._fee_lines().mapped("amount_residual"))
             case.amount_due = sum(open_receipts.mapped("amount_residual")) + case.amount_fees
             case.oldest_due_date = min(open_receipts.mapped("date_due"), default=False)
 
     def _open_receivable_lines(self):
         """Unreconciled receivable lines of the case (receipts and fees), which a payment settles."""
-        return (self._open_receipts().move_id | self._posted_fee_moves())._arrears_open_receivables()
+        open_fees = self._fee_lines().filtered(lambda line: not line.reconciled)
+        return self._open_receipts().move_id._arrears_open_receivables() | open_fees
 
-    def _posted_fee_moves(self):
-        """The fee invoices the case asks for: the posted ones."""
-        return self.fee_move_ids.filtered(lambda move: move.state == "posted")
+    def _fee_lines(self):
+        """The fees the case asks for: the posted ones."""
+        return self.fee_line_ids.filtered(lambda line: line.parent_state == "posted")
+
+    def _charge_fees(self, charges, ref):
+        """Charge fees to the debtors of cases: one receivable item each.
+
+        One entry per company and date in the receipts journal, whatever the number
+        of fees (a bank file rejecting a thousand debits makes one entry, not a
+        thousand invoices); the income is one line per account.
+
+        :param charges: list of ``(case, amount, label, income_account, date)``
+        :param ref: the entries' reference (the bank file, the dunning run)
+        :return: the receivable items, in the order of ``charges``
+        """
+        groups = defaultdict(list)
+        for index, (case, _amount, _label, _account, date) in enumerate(charges):
+            groups[case.company_id, date].append(index)
+        items = [None] * len(charges)
+        moves = self.env["account.move"]
+        for (company, date), indexes in groups.items():
+            if not company.insurance_receipt_journal_id:
+                raise UserError(_("Set the journal of premium receipts on company %s.", company.name))
+            income = defaultdict(float)
+            line_vals = []
+            for index in indexes:
+                case, amount, label, account, _date = charges[index]
+                amount = company.currency_id.round(amount)
+                income[account] += amount
+                line_vals.append(
+                    Command.create(
+                        {
+                            "name": label,
+                            "account_id": case.partner_id.with_company(company).property_account_receivable_id.id,
+                            "partner_id": case.partner_id.id,
+                            "debit": amount,
+                            "date_maturity": date,
+                            "arrears_fee_case_id": case.id,
+                        }
+                    )
+                )
+            line_vals.extend(
+                Command.create({"name": ref, "account_id": account.id, "credit": company.currency_id.round(total)})
+                for account, total in income.items()
+            )
+            move = self.env["account.move"]._arrears_create_entries(
+                [
+                    {
+                        "journal_id": company.insurance_receipt_journal_id.id,
+                        "company_id": company.id,
+                        "date": date,
+                        "ref": ref,
+                        "line_ids": line_vals,
+                    }
+                ]
+            )
+            moves |= move
+            for index, line in zip(indexes, move.line_ids.filtered("arrears_fee_case_id"), strict=True):
+                items[index] = line
+        moves.action_post()
+        return items
 
     @api.depends("oldest_due_date")
     def _compute_ageing(self):

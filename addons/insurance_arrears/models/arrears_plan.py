@@ -102,23 +102,23 @@ class ArrearsPlanRequest(models.Model):
     debtor_case_count = fields.Integer(string="Debtor's Cases", compute="_compute_debtor_history")
     debtor_request_count = fields.Integer(string="Debtor's Requests", compute="_compute_debtor_history")
 
-    @api.depends("receipt_ids.amount_residual", "case_id.fee_move_ids.amount_residual", "amount")
+    @api.depends("receipt_ids.amount_residual", "case_id.fee_line_ids.amount_residual", "amount")
     def _compute_amount_paid(self):
         for request in self:
             request.amount_paid = request.amount - request._residual()
 
-    def _covered_moves(self):
-        """The invoices the request covers: its receipts', then the case's fees."""
+    def _covered_lines(self):
+        """The receivable items the request covers: its receipts', then the case's fees."""
         self.ensure_one()
-        return self.receipt_ids.move_id | self.case_id._posted_fee_moves()
+        return self.receipt_ids.move_id._arrears_receivables() | self.case_id._fee_lines()
 
     def _residual(self):
         """What is still unpaid of what the request covers."""
-        return sum(self._covered_moves().mapped("amount_residual"))
+        return sum(self._covered_lines().mapped("amount_residual"))
 
     def _open_receivable_lines(self):
         """Unreconciled receivable items the plan's payments settle."""
-        return self._covered_moves()._arrears_open_receivables()
+        return self._covered_lines().filtered(lambda line: not line.reconciled)
 
     def _compute_debtor_history(self):
         for request in self:

@@ -101,6 +101,20 @@ class TestPlanRequest(PlanCommon):
         self.assertEqual(request.state, "kept")
         self.assertEqual(self.case.state, "closed")
 
+    def test_plan_covers_the_fees_charged(self):
+        (fee,) = self.case._charge_fees(
+            [(self.case, 10.0, "Bank rejection fee", self.commission_account, date.today())], ref="Fees"
+        )
+        self.assertEqual((fee.partner_id, fee.amount_residual, self.case.amount_due), (self.policyholder, 10.0, 560.0))
+        request = self.link._ask_plan("plan", instalment_count=2)
+        self.assertEqual(request.instalment_ids.mapped("amount"), [280.0, 280.0])
+        self.link._register_payment(280.0, journal=self.bank_journal)
+        self.assertEqual(request.amount_paid, 280.0)
+        self.link._register_payment(280.0, journal=self.bank_journal)
+        self.assertEqual((fee.amount_residual, request.amount_paid), (0.0, 560.0))
+        self.env["arrears.plan.request"]._cron_follow()
+        self.assertEqual((request.state, self.case.state), ("kept", "closed"))
+
     def test_missed_instalment_breaks_the_plan(self):
         request = self.link._ask_plan("plan", instalment_count=2)
         with freeze_time(date.today() + timedelta(days=32)):

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.fields import Command
 from odoo.tools import split_every
 
 from .. import timeline
@@ -209,7 +208,7 @@ class ArrearsCase(models.Model):
         reached = [(self.browse(case_id), Level.browse(step.key), index) for case_id, index, step, _date in due]
         cases = self.browse([case.id for case, _level, _index in reached])
         link_by_case = {link.case_id: link for link in cases._ensure_payment_links()}
-        fee_moves = self._dunning_charge_fees([(case, level) for case, level, _index in reached if level.fee_amount])
+        fee_items = self._dunning_charge_fees([(case, level) for case, level, _index in reached if level.fee_amount])
         # The receipts each notice lists, read in one query for the whole chunk.
         open_receipts = self.env["insurance.premium.receipt"].search(
             [("case_id", "in", cases.ids), ("state", "=", "open"), ("amount_residual", ">", 0)]
@@ -224,7 +223,7 @@ class ArrearsCase(models.Model):
                 channel,
                 receipts_by_case.get(case, no_receipt),
                 link_by_case.get(case, self.env["arrears.payment.link"]),
-                fee_moves.get(case),
+                fee_items.get(case),
             )
             for case, level, _index in reached
             for channel in level._channels()
@@ -249,44 +248,31 @@ class ArrearsCase(models.Model):
         return notices
 
     def _dunning_charge_fees(self, case_levels):
-        """Invoice each level's fee to the debtor; the fee joins what the case asks for.
+        """Charge each level's fee to the debtor; the fee joins what the case asks for.
 
-        :return: {case: fee invoice}
+        :return: {case: fee item}
         """
         if not case_levels:
             return {}
-        invoices = self.env["account.move"].create(
+        today = fields.Date.context_today(self)
+        items = self._charge_fees(
             [
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": case.contract_id.partner_id.id,
-                    "journal_id": case.company_id.insurance_receipt_journal_id.id,
-                    "company_id": case.company_id.id,
-                    "invoice_date": fields.Date.context_today(self),
-                    "invoice_origin": case.contract_id.name,
-                    "invoice_line_ids": [
-                        Command.create(
-                            {
-                                "name": self.env._(
-                                    "Dunning fee: %(level)s, contract %(contract)s",
-                                    level=level.name,
-                                    contract=case.contract_id.name,
-                                ),
-                                "account_id": case.company_id._dunning_fee_account().id,
-                                "quantity": 1,
-                                "price_unit": level.fee_amount,
-                                "tax_ids": [Command.clear()],
-                            }
-                        )
-                    ],
-                }
+                (
+                    case,
+                    level.fee_amount,
+                    self.env._(
+                        "Dunning fee: %(level)s, contract %(contract)s",
+                        level=level.name,
+                        contract=case.contract_id.name,
+                    ),
+                    case.company_id._dunning_fee_account(),
+                    today,
+                )
                 for case, level in case_levels
-            ]
+            ],
+            ref=self.env._("Dunning fees"),
         )
-        invoices.action_post()
-        for (case, _level), invoice in zip(case_levels, invoices, strict=True):
-            case.fee_move_ids = [Command.link(invoice.id)]
-        return {case: invoice for (case, _level), invoice in zip(case_levels, invoices, strict=True)}
+        return {case: item for (case, _level), item in zip(case_levels, items, strict=True)}
 
     def _dunning_act(self, level, today):
         """What the level does to the contract: suspend, terminate, hand over."""
@@ -351,8 +337,13 @@ class ArrearsCase(models.Model):
                 for r in self._open_receipts().sorted("date_due")
             ],
             "fees": [
-                {"number": m.name, "date": m.invoice_date.isoformat(), "amount_due": m.amount_residual}
-                for m in self._posted_fee_moves().filtered(lambda m: m.amount_residual > 0)
+                {
+                    "entry": fee.move_id.name,
+                    "label": fee.name,
+                    "date": fee.date.isoformat(),
+                    "amount_due": fee.amount_residual,
+                }
+                for fee in self._fee_lines().filtered(lambda fee: fee.amount_residual > 0)
             ],
             "amount_due": self.amount_due,
             "notices": [

@@ -53,13 +53,13 @@ class DunningNotice(models.Model):
     to_post = fields.Boolean(help="The letter is to be posted, not only printed.")
     amount_due = fields.Monetary(help="Amount due when the notice was made, fees included.")
     fee_amount = fields.Monetary(string="Fees", help="Fees still due when the notice was made, this level's included.")
-    fee_move_ids = fields.Many2many(
-        "account.move",
-        "dunning_notice_fee_move_rel",
+    fee_line_ids = fields.Many2many(
+        "account.move.line",
+        "dunning_notice_fee_line_rel",
         string="Fees Due",
-        help="Each fee invoice still due (bank rejection, earlier levels, this level): a line each on the notice.",
+        help="Each fee still due (bank rejection, earlier levels, this level): a line each on the notice.",
     )
-    fee_move_id = fields.Many2one("account.move", string="Fee Invoice", readonly=True)
+    fee_line_id = fields.Many2one("account.move.line", string="This Level's Fee", readonly=True)
     receipt_ids = fields.Many2many("insurance.premium.receipt", string="Receipts Concerned", readonly=True)
     link_id = fields.Many2one("arrears.payment.link", string="Payment Link", readonly=True)
     payment_url = fields.Char(related="link_id.url", string="Payment Link URL")
@@ -93,10 +93,10 @@ class DunningNotice(models.Model):
     # -------------------------------------------------------------------------
 
     @api.model
-    def _prepare_notice_vals(self, case, level, today, channel, receipts, link, fee_move=None):
+    def _prepare_notice_vals(self, case, level, today, channel, receipts, link, fee_line=None):
         """Values of one notice: the facts it prints are frozen when it is made."""
         # This level's fee, if any, is already among the case's fees.
-        fees = case._posted_fee_moves().filtered(lambda move: move.amount_residual > 0)
+        fees = case._fee_lines().filtered(lambda fee: fee.amount_residual > 0)
         values = {
             "case_id": case.id,
             "level_id": level.id,
@@ -106,8 +106,8 @@ class DunningNotice(models.Model):
             "to_post": channel == "letter" and level.channel_post,
             "amount_due": case.amount_due,
             "fee_amount": sum(fees.mapped("amount_residual")),
-            "fee_move_ids": [fields.Command.set(fees.ids)],
-            "fee_move_id": fee_move.id if fee_move else False,
+            "fee_line_ids": [fields.Command.set(fees.ids)],
+            "fee_line_id": fee_line.id if fee_line else False,
             "receipt_ids": [fields.Command.set(receipts.ids)],
             "link_id": link.id,
         }
@@ -278,7 +278,7 @@ class DunningNotice(models.Model):
                     "date_deadline": notice.date_deadline,
                     "amount_due": notice.amount_due,
                     "fee_amount": notice.fee_amount,
-                    "fee_move_ids": [fields.Command.set(notice.fee_move_ids.ids)],
+                    "fee_line_ids": [fields.Command.set(notice.fee_line_ids.ids)],
                     "receipt_ids": [fields.Command.set(notice.receipt_ids.ids)],
                     "link_id": notice.link_id.id,
                     "suspension_date": notice.suspension_date,

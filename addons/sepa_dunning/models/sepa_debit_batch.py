@@ -475,20 +475,8 @@ class SepaDebitBatch(models.Model):
                 }
             )
         )
-        # A plain entry: no taxes nor payment terms to synchronise (as Odoo's own reversals of entries).
-        move = (
-            self.env["account.move"]
-            .with_context(skip_invoice_sync=True)
-            .create(
-                {
-                    "move_type": "entry",
-                    "journal_id": self.journal_id.id,
-                    "date": self.collection_date,
-                    "ref": self.name,
-                    "line_ids": items,
-                }
-            )
-            .with_env(self.env)
+        move = self.env["account.move"]._arrears_create_entries(
+            [{"journal_id": self.journal_id.id, "date": self.collection_date, "ref": self.name, "line_ids": items}]
         )
         move.action_post()
         credit_items = iter(move.line_ids.filtered(lambda aml: aml.credit))
@@ -579,7 +567,10 @@ class SepaDebitBatch(models.Model):
             if batch.move_ids:
                 batch.move_ids.line_ids.remove_move_reconcile()
                 batch.move_ids._reverse_moves(
-                    [{"ref": _("Cancellation of %s", batch.name), "date": move.date} for move in batch.move_ids],
+                    [
+                        {"ref": self.env._("Cancellation of %s", batch.name), "date": move.date}
+                        for move in batch.move_ids
+                    ],
                     cancel=True,
                 )
             collected = batch.line_ids.filtered(lambda line: line.state == "collected")

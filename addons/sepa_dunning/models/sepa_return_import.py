@@ -56,7 +56,12 @@ class SepaReturnImport(models.Model):
         help="One entry per bank journal and date (and per thousand rejections).",
     )
     fee_move_ids = fields.Many2many(
-        "account.move", "account_move_sepa_return_import_rel", string="Fees Charged", readonly=True, copy=False
+        "account.move",
+        "account_move_sepa_return_import_rel",
+        string="Fees Charged",
+        readonly=True,
+        copy=False,
+        help="The entries charging the bank's fee on to the clients: one receivable item per rejection.",
     )
 
     @api.depends("line_ids.match_state", "line_ids.amount")
@@ -219,13 +224,13 @@ class SepaReturnImport(models.Model):
         for line_ids in split_every(POSTING_CHUNK, lines.ids):
             chunk = self.env["sepa.return.line"].browse(line_ids)
             self._post_rejections(chunk)
-            self._charge_fees(chunk)
             self._act_on_mandates(chunk)
             chunk.debit_line_id.write({"state": "rejected"})
             for line in chunk:
                 line.debit_line_id.return_reason_id = line.reason_id
             chunk.state = "done"
-            self._open_cases(chunk)
+            cases = self._open_cases(chunk)
+            self._charge_fees(chunk, cases)
             self.env.flush_all()
             self.env.invalidate_all()
         self.state = "done"
@@ -246,7 +251,7 @@ class SepaReturnImport(models.Model):
         if not (review or issues):
             return
         notes = [
-            _("To review (%(code)s): %(receipt)s", code=line.reason_code or "?", receipt=line.receipt_id.name)
+            self.env._("To review (%(code)s): %(receipt)s", code=line.reason_code or "?", receipt=line.receipt_id.name)
             for line in review
         ]
         if issues:
@@ -313,20 +318,9 @@ class SepaReturnImport(models.Model):
                     }
                 )
             )
-            # A plain entry: no taxes nor payment terms to synchronise.
-            move = (
-                self.env["account.move"]
-                .with_context(skip_invoice_sync=True)
-                .create(
-                    {
-                        "move_type": "entry",
-                        "journal_id": journal.id,
-                        "date": date,
-                        "ref": self.name,
-                        "line_ids": move_lines,
-                    }
-                )
-            ).with_env(self.env)
+            move = self.env["account.move"]._arrears_create_entries(
+                [{"journal_id": journal.id, "date": date, "ref": self.name, "line_ids": move_lines}]
+            )
             moves |= move
             receivables = move.line_ids.filtered(lambda aml: aml.account_id.account_type == "asset_receivable")
             plan_pairs.extend(zip(group, receivables, strict=True))
@@ -343,54 +337,35 @@ class SepaReturnImport(models.Model):
         self.move_ids = [Command.link(move.id) for move in moves]
         return moves
 
-    def _charge_fees(self, lines):
-        """Invoice the bank's fee to the client where the company charges it on."""
+    def _charge_fees(self, lines, cases):
+        """Charge the bank's fee on to each client where the company does: a receivable item each."""
         company = self.company_id
         if not (company.sepa_charge_rejection_fee and company.sepa_rejection_fee):
-            return self.env["account.move"]
+            return
         if not company.sepa_fee_income_account_id:
             raise UserError(_("Set the income account of re-charged rejection fees on company %s.", company.name))
-        # A thousand invoices from one bank file: no creation message, follower
-        # subscription or tracking each; the import and the cases carry the trail.
-        quiet = {"tracking_disable": True, "mail_create_nolog": True, "mail_create_nosubscribe": True}
-        invoices = (
-            self.env["account.move"]
-            .with_context(**quiet)
-            .create(
-                [
-                    {
-                        "move_type": "out_invoice",
-                        "partner_id": line.receipt_id.move_id.partner_id.id,
-                        "journal_id": company.insurance_receipt_journal_id.id,
-                        "invoice_date": line.date,
-                        "invoice_date_due": line.date,
-                        "invoice_origin": line.receipt_id.name,
-                        "invoice_line_ids": [
-                            Command.create(
-                                {
-                                    "name": self.env._(
-                                        "Bank rejection fee, debit of %(receipt)s (%(code)s)",
-                                        receipt=line.receipt_id.name,
-                                        code=line.reason_code or "?",
-                                    ),
-                                    "account_id": company.sepa_fee_income_account_id.id,
-                                    "quantity": 1,
-                                    "price_unit": company.sepa_rejection_fee,
-                                    "tax_ids": [Command.clear()],
-                                }
-                            )
-                        ],
-                    }
-                    for line in lines
-                ]
-            )
+        case_by_contract = {case.contract_id: case for case in cases}
+        items = self.env["arrears.case"]._charge_fees(
+            [
+                (
+                    case_by_contract[line.receipt_id.contract_id],
+                    company.sepa_rejection_fee,
+                    self.env._(
+                        "Bank rejection fee, debit of %(receipt)s (%(code)s)",
+                        receipt=line.receipt_id.name,
+                        code=line.reason_code or "?",
+                    ),
+                    company.sepa_fee_income_account_id,
+                    # Due on the rejection date: the day the debtor's payment failed.
+                    line.date,
+                )
+                for line in lines
+            ],
+            ref=self.name,
         )
-        invoices.action_post()
-        invoices = invoices.with_env(self.env)
-        for line, invoice in zip(lines, invoices, strict=True):
-            line.fee_move_id = invoice
-        self.fee_move_ids = [Command.link(invoice.id) for invoice in invoices]
-        return invoices
+        for line, item in zip(lines, items, strict=True):
+            line.fee_line_id = item
+        self.fee_move_ids = [Command.link(move.id) for move in lines.fee_line_id.move_id]
 
     def _act_on_mandates(self, lines):
         for line in lines.filtered(lambda line: line.reason_id.action == "block_mandate"):
@@ -404,10 +379,6 @@ class SepaReturnImport(models.Model):
         # A rejected instalment ends its plan at once: the dunning resumes where it paused.
         lines.debit_line_id.instalment_id.request_id._break()
         cases = self.env["arrears.case"]._open_for_receipts(lines.receipt_id, cause="rejection")
-        # A re-charged rejection fee is part of what the case asks the debtor for.
-        case_by_contract = {case.contract_id: case for case in cases}
-        for line in lines.filtered("fee_move_id"):
-            case_by_contract[line.receipt_id.contract_id].fee_move_ids = [Command.link(line.fee_move_id.id)]
         lines_by_contract = defaultdict(lambda: self.env["sepa.return.line"])
         for line in lines:
             lines_by_contract[line.receipt_id.contract_id] |= line

@@ -31,7 +31,9 @@ class SepaReturnLine(models.Model):
     match_state = fields.Selection(MATCH_STATES, required=True, default="unmatched")
     action = fields.Char(string="What Happens", compute="_compute_action")
     state = fields.Selection([("to_process", "To Process"), ("done", "Done")], default="to_process", required=True)
-    fee_move_id = fields.Many2one("account.move", string="Fee Invoice", readonly=True)
+    fee_line_id = fields.Many2one(
+        "account.move.line", string="Fee Charged", readonly=True, help="The bank's fee charged on to the client."
+    )
 
     def _compute_action(self):
         actions = dict(self.env["sepa.return.reason"]._fields["action"]._description_selection(self.env))

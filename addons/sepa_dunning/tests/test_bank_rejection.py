@@ -123,25 +123,60 @@ class TestBankRejection(SepaCommon):
         fee_line = record.move_ids.line_ids.filtered(lambda aml: aml.account_id == self.fee_account)
         self.assertEqual(fee_line.debit, 7.5)
         self.assertEqual(record.move_ids.line_ids.filtered("credit").credit, 282.5, "the bank takes debit and fee")
-        invoice = record.fee_move_ids
-        self.assertEqual((invoice.partner_id, invoice.amount_total, invoice.state), (self.partners[0], 7.5, "posted"))
-        self.assertEqual((invoice.amount_residual, invoice.payment_state), (7.5, "not_paid"))
-        self.assertEqual(invoice.invoice_date_due, invoice.invoice_date)
-        lines = self._lines_by_account(invoice)
-        self.assertEqual(lines[self.receivable_account], (7.5, 0.0, self.partners[0]))
-        self.assertEqual(lines[self.fee_income][:2], (0.0, 7.5))
-        self.assertEqual(invoice.invoice_line_ids.mapped("price_subtotal"), [7.5])
+        # The client owes the fee: a receivable item of its own, due on the rejection date.
+        fee = record.line_ids.fee_line_id
+        self.assertEqual(fee.move_id, record.fee_move_ids)
+        self.assertEqual(record.fee_move_ids.state, "posted")
+        self.assertEqual(
+            (fee.account_id, fee.partner_id, fee.debit, fee.amount_residual),
+            (self.receivable_account, self.partners[0], 7.5, 7.5),
+        )
+        self.assertEqual(fee.date_maturity, record.line_ids.date)
+        self.assertIn(self.receipts[0].name, fee.name)
+        income = record.fee_move_ids.line_ids - fee
+        self.assertEqual((income.account_id, income.debit, income.credit), (self.fee_income, 0.0, 7.5))
         # The next notice asks for it on a line of its own, and its lines add up to the total.
         case = self.receipts[0].case_id
-        self.assertEqual(case.amount_due, 282.5)
+        self.assertEqual(case.fee_line_ids, fee)
+        self.assertEqual((case.amount_fees, case.amount_due), (7.5, 282.5))
         self.partners[0].email = "debtor.0@example.com"
         with freeze_time("2026-01-20"):
             self.env["arrears.case"]._cron_dunning_run()
         notice = case.notice_ids.filtered(lambda n: n.channel == "email")[:1]
-        self.assertEqual(notice.fee_move_ids, invoice)
+        self.assertEqual(notice.fee_line_ids, fee)
         self.assertEqual(notice.amount_due, 282.5)
-        self.assertIn(invoice.invoice_line_ids.name, notice.mail_id.body_html)
+        self.assertIn(fee.name, notice.mail_id.body_html)
         self.assertIn("7.50", notice.mail_id.body_html)
+
+    def test_fees_of_a_file_are_one_entry_with_an_item_per_client(self):
+        self.company.write(
+            {
+                "sepa_rejection_fee": 7.5,
+                "sepa_rejection_fee_account_id": self.fee_account.id,
+                "sepa_charge_rejection_fee": True,
+                "sepa_fee_income_account_id": self.fee_income.id,
+            }
+        )
+        record = self._import(pain002(self.batch.name, [(self._e2e(0), 275.0, "AM04"), (self._e2e(1), 275.0, "AC04")]))
+        record.action_confirm()
+        entry = record.fee_move_ids
+        self.assertEqual(len(entry), 1)
+        items = record.line_ids.fee_line_id
+        self.assertEqual(items.partner_id, self.partners[:2])
+        self.assertEqual(items.mapped("debit"), [7.5, 7.5])
+        self.assertEqual(entry.line_ids.filtered("credit").credit, 15.0)
+        # Each client's case asks for its own fee only.
+        case = self.receipts[0].case_id
+        self.assertEqual(case.fee_line_ids, record.line_ids[0].fee_line_id)
+        self.assertEqual(case.amount_due, 282.5)
+        self.assertEqual(self.receipts[1].case_id.amount_fees, 7.5)
+        # The premium paid, the case waits for the fee; the fee paid, it closes.
+        link = case._ensure_payment_links()
+        link._register_payment(275.0, journal=self.bank_journal)
+        self.assertEqual((case.state, case.amount_due), ("open", 7.5))
+        link._register_payment(7.5, journal=self.bank_journal)
+        self.assertEqual(case.fee_line_ids.amount_residual, 0.0)
+        self.assertEqual(case.state, "closed")
 
     def test_unknown_code_and_unmatched_line_are_left_to_an_accountant(self):
         record = self._import(pain002(self.batch.name, [(self._e2e(1), 275.0, "ZZ99"), ("NOT-OURS-1", 10.0, "AM04")]))

@@ -110,6 +110,7 @@ class TestDunningLadder(DunningCommon):
         self.assertEqual(self.contract.state, "active")
 
     def test_hand_over_exports_only_what_the_agency_needs(self):
+        self.levels[0].fee_amount = 10.0
         for day in ("2026-01-05", "2026-01-15", "2026-01-26", "2026-02-26", "2026-03-08", "2026-03-23"):
             self._run(day)
         case = self.case
@@ -122,7 +123,12 @@ class TestDunningLadder(DunningCommon):
         # The termination cancelled the April receipt: only January is owed.
         self.assertEqual(self.receipts[1].state, "cancel")
         self.assertEqual([r["number"] for r in export["receipts"]], [self.receipts[0].name])
-        self.assertEqual(export["amount_due"], 275.0)
+        fee = case.fee_line_ids
+        self.assertEqual(
+            export["fees"],
+            [{"entry": fee.move_id.name, "label": fee.name, "date": "2026-01-05", "amount_due": 10.0}],
+        )
+        self.assertEqual(export["amount_due"], 285.0)
         text = attachment.raw.decode()
         for private in ("jeanne.dupont@example.com", "+33612345678", "IBAN", "mandate"):
             self.assertNotIn(private, text)
@@ -302,17 +308,19 @@ class TestDunningNotices(DunningCommon):
         self.levels[0].fee_amount = 10.0
         self._run("2026-01-05")
         case = self.case
-        fee = case.fee_move_ids
+        fee = case.fee_line_ids
         self.assertEqual(len(fee), 1)
-        self.assertEqual(fee.partner_id, self.policyholder)
-        income = fee.line_ids.filtered(lambda line: line.credit)
+        self.assertEqual(
+            (fee.partner_id, fee.debit, fee.account_id.account_type), (self.policyholder, 10.0, "asset_receivable")
+        )
+        income = fee.move_id.line_ids.filtered(lambda line: line.credit)
         self.assertEqual((income.account_id.code, income.credit), ("708800", 10.0))
         self.assertEqual(case.amount_due, 285.0)
         notice = self._notices(self.levels[0]).filtered(lambda n: n.channel == "email")
         self.assertEqual(notice.fee_amount, 10.0)
-        self.assertEqual(notice.fee_move_ids, fee)
+        self.assertEqual((notice.fee_line_ids, notice.fee_line_id), (fee, fee))
         self.assertIn("10.00", notice.mail_id.body_html)
-        self.assertIn(fee.invoice_line_ids.name, notice.mail_id.body_html, "the fee has its own line")
+        self.assertIn(fee.name, notice.mail_id.body_html, "the fee has its own line")
         with freeze_time("2026-01-10"):
             case.payment_link_id._register_payment(285.0, journal=self.bank_journal)
         self.assertEqual(fee.amount_residual, 0.0)
