@@ -117,7 +117,7 @@ class DunningLevel(models.Model):
         default=15,
         help="Days the debtor is given to pay, printed on the notice.",
     )
-    fee_amount = fields.Monetary(string="Fee", help="Fee invoiced to the debtor when the case reaches the level.")
+    fee_amount = fields.Monetary(string="Fee", help="Fee charged to the debtor when the case reaches the level.")
     action = fields.Selection(
         [
             ("none", "None"),

@@ -51,7 +51,7 @@ class ResCompany(models.Model):
     dunning_fee_account_id = fields.Many2one(
         "account.account",
         string="Dunning Fee Income Account",
-        help="Income account of the fees invoiced to debtors by dunning levels.",
+        help="Income account of the fees charged to debtors by dunning levels.",
     )
 
     @api.model

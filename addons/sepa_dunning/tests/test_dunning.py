@@ -304,7 +304,7 @@ class TestDunningNotices(DunningCommon):
         self.assertEqual(sorted(notices.mapped("state")), ["failed", "failed", "queued"])
         self.assertEqual(len(notices.filtered(lambda n: n.channel == "letter")), 1, "one letter, not two")
 
-    def test_level_fee_is_invoiced_and_asked_for_by_the_link(self):
+    def test_level_fee_is_charged_and_asked_for_by_the_link(self):
         self.levels[0].fee_amount = 10.0
         self._run("2026-01-05")
         case = self.case
