@@ -17,6 +17,8 @@ class SepaDebitLine(models.Model):
     _name = "sepa.debit.line"
     _description = "SEPA Direct Debit"
     _order = "batch_id, state, partner_id, id"
+    _rec_name = "end_to_end_id"
+    _rec_names_search = ["end_to_end_id", "partner_id", "receipt_id"]
     _check_company_auto = True
 
     batch_id = fields.Many2one("sepa.debit.batch", required=True, index=True, ondelete="cascade")
@@ -71,6 +73,16 @@ class SepaDebitLine(models.Model):
         "(end_to_end_id) WHERE end_to_end_id IS NOT NULL",
         "An end-to-end id identifies one debit.",
     )
+
+    @api.depends("end_to_end_id", "partner_id.name", "amount")
+    def _compute_display_name(self):
+        for debit in self:
+            debit.display_name = self.env._(
+                "%(ref)s, %(debtor)s, %(amount)s",
+                ref=debit.end_to_end_id or "",
+                debtor=debit.partner_id.name or "",
+                amount=debit.currency_id.format(debit.amount),
+            )
 
     @api.depends("amendment")
     def _compute_amended(self):

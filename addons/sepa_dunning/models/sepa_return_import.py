@@ -162,20 +162,24 @@ class SepaReturnImport(models.Model):
             "date": bank_line.date or fields.Date.context_today(self),
             "bank_reference": bank_line.bank_reference,
         }
+        vals.update(self._match_vals(debit, amount if bank_line.amount is not None else None))
+        return vals
+
+    def _match_vals(self, debit, amount):
+        """How a rejection of ``amount`` (None: the bank did not say) matches ``debit``: flagged, never guessed."""
         if not debit:
-            vals["match_state"] = "unmatched"
-        elif debit.company_id != self.company_id:
-            vals["match_state"] = "other_company"  # no link to a record the user may not read
+            return {"match_state": "unmatched"}
+        if debit.company_id != self.company_id:
+            return {"match_state": "other_company"}  # no link to a record the user may not read
+        vals = {"debit_line_id": debit.id, "receipt_id": debit.receipt_id.id, "mandate_id": debit.mandate_id.id}
+        if debit.state == "rejected":
+            vals["match_state"] = "already_rejected"
+        elif debit.state != "collected" or not debit.move_line_id:
+            vals["match_state"] = "not_posted"
+        elif amount is not None and abs(amount - debit.amount) > 0.005:
+            vals["match_state"] = "amount_mismatch"
         else:
-            vals.update(debit_line_id=debit.id, receipt_id=debit.receipt_id.id, mandate_id=debit.mandate_id.id)
-            if debit.state == "rejected":
-                vals["match_state"] = "already_rejected"
-            elif debit.state != "collected" or not debit.move_line_id:
-                vals["match_state"] = "not_posted"
-            elif bank_line.amount is not None and abs(float(bank_line.amount) - debit.amount) > 0.005:
-                vals["match_state"] = "amount_mismatch"
-            else:
-                vals["match_state"] = "matched"
+            vals["match_state"] = "matched"
         return vals
 
     @api.model
@@ -219,6 +223,20 @@ class SepaReturnImport(models.Model):
         if self.state != "parsed":
             raise UserError(_("Read file %s before confirming it.", self.name))
         lines = self.line_ids.filtered(lambda line: line.match_state == "matched" and line.state == "to_process")
+        self._process(lines)
+        self.state = "done"
+        self._ask_accountant(lines)
+        self.message_post(
+            body=_(
+                "%(done)s rejection(s) posted, %(issues)s line(s) left to resolve.",
+                done=len(lines),
+                issues=self.issue_count,
+            )
+        )
+        return True
+
+    def _process(self, lines):
+        """Post the rejections of matched ``lines``: accounting, fees, mandates, arrears."""
         # In chunks, the ORM cache emptied after each (a fresh recordset per chunk
         # prefetches that chunk only): time grows linearly and memory stays flat.
         for line_ids in split_every(POSTING_CHUNK, lines.ids):
@@ -233,16 +251,6 @@ class SepaReturnImport(models.Model):
             self._charge_fees(chunk, cases)
             self.env.flush_all()
             self.env.invalidate_all()
-        self.state = "done"
-        self._ask_accountant(lines)
-        self.message_post(
-            body=_(
-                "%(done)s rejection(s) posted, %(issues)s line(s) left to resolve.",
-                done=len(lines),
-                issues=self.issue_count,
-            )
-        )
-        return True
 
     def _ask_accountant(self, lines):
         """An activity for what the file leaves to a person: codes asking for it, lines that matched nothing."""

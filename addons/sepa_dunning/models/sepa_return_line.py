@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.exceptions import UserError
 
 from .sepa_return_import import MATCH_STATES
 
@@ -44,3 +45,48 @@ class SepaReturnLine(models.Model):
                 line.action = self.env._("Receipt reopened; unknown code: ask an accountant")
             else:
                 line.action = self.env._("Receipt reopened, dunning started; %s", actions[line.reason_id.action])
+
+    def action_match_by_hand(self):
+        """Open the form where an accountant names the debit the bank meant."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Match by Hand"),
+            "res_model": "sepa.return.match",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_line_id": self.id, "default_debit_line_id": self.debit_line_id.id},
+        }
+
+    def _match_by_hand(self, debit):
+        """Match this line with ``debit`` and, in a confirmed file, post the rejection now.
+
+        The same checks as the import's: a debit already rejected, not posted,
+        of another company or of another amount is refused, and nothing changes.
+        """
+        self.ensure_one()
+        if self.state == "done":
+            raise UserError(self.env._("This rejection is already posted."))
+        record = self.import_id
+        vals = record._match_vals(debit, self.amount)
+        if vals["match_state"] != "matched":
+            states = dict(self._fields["match_state"]._description_selection(self.env))
+            raise UserError(
+                self.env._(
+                    "Debit %(debit)s cannot be matched: %(state)s.",
+                    debit=debit.end_to_end_id,
+                    state=states[vals["match_state"]].lower(),
+                )
+            )
+        self.write(vals)
+        record.message_post(
+            body=self.env._(
+                "Line %(bank_ref)s matched by hand with debit %(debit)s (receipt %(receipt)s).",
+                bank_ref=self.end_to_end_id or self.bank_reference or self.id,
+                debit=debit.end_to_end_id,
+                receipt=debit.receipt_id.name,
+            )
+        )
+        if record.state == "done":
+            record._process(self)
+        return True

@@ -186,6 +186,36 @@ class TestBankRejection(SepaCommon):
         self.assertIn(self.receipts[1].name, activity.note)
         self.assertIn("1 line(s) to resolve by hand", activity.note)
 
+    def test_unmatched_line_is_matched_by_hand_and_posted(self):
+        # The bank cut one end-to-end id: nothing matches that line.
+        record = self._import(
+            pain002(self.batch.name, [(self._e2e(0), 275.0, "AM04"), (self._e2e(2)[:-3], 275.0, "AC04")])
+        )
+        record.action_confirm()
+        line = record.line_ids.filtered(lambda line: line.match_state == "unmatched")
+        self.assertEqual(self.receipts[2].state, "paid")
+        moves = self.env["account.move"].search_count([])
+        with self.assertRaisesRegex(UserError, "debit already rejected"), self.cr.savepoint():
+            self._match(line, self.debits[self.receipts[0]])
+        self.assertEqual((line.match_state, line.debit_line_id), ("unmatched", self.env["sepa.debit.line"]))
+        self.assertEqual(self.env["account.move"].search_count([]), moves, "nothing posted")
+        # The right debit: posted at once, as the file's other rejection was.
+        self._match(line, self.debits[self.receipts[2]])
+        self.assertEqual((line.match_state, line.state), ("matched", "done"))
+        self.assertEqual(self.receipts[2].state, "open")
+        self.assertEqual(self.contracts[2].mandate_id.state, "blocked")
+        self.assertEqual(self.receipts[2].case_id.cause, "rejection")
+        self.assertEqual(len(record.move_ids), 2)
+        self.assertIn("matched by hand", record.message_ids[0].body)
+        with self.assertRaisesRegex(UserError, "already posted"):
+            line._match_by_hand(self.debits[self.receipts[2]])
+
+    def _match(self, line, debit):
+        action = line.action_match_by_hand()
+        wizard = self.env[action["res_model"]].with_context(**action["context"]).create({"debit_line_id": debit.id})
+        self.assertEqual(wizard.amount, 275.0)
+        wizard.action_confirm()
+
     def test_same_file_twice_changes_nothing_the_second_time(self):
         content = pain002(self.batch.name, [(self._e2e(0), 275.0, "AM04")])
         self._import(content).action_confirm()

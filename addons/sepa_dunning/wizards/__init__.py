@@ -1,1 +1,2 @@
 from . import dunning_move_level
+from . import sepa_return_match
