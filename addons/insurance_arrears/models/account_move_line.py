@@ -17,5 +17,6 @@ class AccountMoveLine(models.Model):
         # A fee is a receivable item, not an invoice of its own: its payment closes
         # the case here, as a receipt's does through the invoice paid hook.
         res = super()._reconcile_post_hook(data)
-        self.arrears_fee_case_id.filtered(lambda case: case.state == "open")._refresh()
+        # sudo: the accountant reconciling may have no arrears rights (see _invoice_paid_hook).
+        self.sudo().arrears_fee_case_id.filtered(lambda case: case.state == "open")._refresh()
         return res

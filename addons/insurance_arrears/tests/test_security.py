@@ -66,6 +66,34 @@ class TestSecurity(InsuranceArrearsCommon):
         self.assertEqual(len(receipts), 2)
         self.assertEqual(set(receipts.mapped("state")), {"open"})
 
+    def test_billing_user_without_arrears_rights_settles_receipts_and_fees(self):
+        contract = self._create_contract()
+        receipts = contract._generate_receipts(until=date(2026, 1, 1))
+        case = self.env["arrears.case"]._open_for_receipts(receipts)
+        (fee,) = case._charge_fees([(case, 10.0, "Dunning fee", self.commission_account, date(2026, 1, 20))], "Fees")
+        billing = new_test_user(
+            self.env,
+            login="plain_billing",
+            groups="account.group_account_invoice",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        env = self.env(user=billing)
+        # Odoo's own payment of the invoices: the receipts are paid, the fee still due.
+        env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=receipts.move_id.ids
+        ).create({"journal_id": self.company_data["default_journal_bank"].id})._create_payments()
+        self.assertEqual((case.state, case.amount_due), ("open", 10.0))
+        # The fee matched by hand with a payment: the case closes.
+        payment = env["account.payment"].create(
+            {"payment_type": "inbound", "partner_type": "customer", "partner_id": self.policyholder.id, "amount": 10.0}
+        )
+        payment.action_post()
+        (
+            payment.move_id.line_ids.filtered(lambda line: line.account_id == fee.account_id) | fee.with_env(env)
+        ).reconcile()
+        self.assertEqual((fee.amount_residual, case.state), (0.0, "closed"))
+
     def test_user_without_arrears_group_cannot_read_contracts(self):
         contract = self._create_contract()
         with self.assertRaises(AccessError):
