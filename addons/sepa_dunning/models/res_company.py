@@ -34,7 +34,8 @@ class ResCompany(models.Model):
     sepa_rejection_fee_account_id = fields.Many2one("account.account", string="Rejection Fee Expense Account")
     sepa_charge_rejection_fee = fields.Boolean(
         string="Charge the Fee to the Client",
-        help="Invoice the bank's rejection fee to the client; it then appears among the amounts due.",
+        help="Charge the bank's rejection fee on to the client: a receivable item on the rejection date, "
+        "asked for on its own line of the next notice.",
     )
     sepa_fee_income_account_id = fields.Many2one("account.account", string="Re-charged Fee Income Account")
     sepa_max_representations = fields.Integer(
