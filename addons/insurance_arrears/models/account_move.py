@@ -15,6 +15,14 @@ class AccountMove(models.Model):
 
         :return: the draft entries, in the caller's environment
         """
+        line_vals = [command[2] for vals in vals_list for command in vals["line_ids"]]
+        accounts = self.env["account.account"].browse({line["account_id"] for line in line_vals})
+        receivable = set(accounts.filtered(lambda account: account.account_type == "asset_receivable").ids)
+        for line in line_vals:
+            if line["account_id"] in receivable:
+                # As on an invoice's payment term lines: what the debtor owes carries no
+                # analytic distribution (and a thousand lookups of the models are saved).
+                line.setdefault("analytic_distribution", False)
         entries = self.with_context(skip_invoice_sync=True, skip_analytic_sync=True).create(
             [{"move_type": "entry", **vals} for vals in vals_list]
         )

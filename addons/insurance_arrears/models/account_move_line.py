@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class AccountMoveLine(models.Model):
@@ -12,6 +12,22 @@ class AccountMoveLine(models.Model):
         index="btree_not_null",
         help="This receivable item is a fee charged to the debtor in this case (bank rejection, dunning).",
     )
+
+    @api.model
+    def _arrears_reconcile(self, plan):
+        """Reconcile each group of items of ``plan`` (thousands at once: a batch, a bank file).
+
+        Each group reads its fields along with all the others (a group made by
+        adding records prefetches only itself: a query per group in Odoo's
+        reconciliation), and no tracking message is written per invoice paid:
+        the entries and the invoices' payment widgets keep the trail.
+        """
+        every_line = self.union(*plan)
+        # Odoo's synchronisation of the entries reads their lines' taxes entry by entry.
+        every_line.move_id.line_ids.fetch(["tax_ids"])
+        return self.with_context(tracking_disable=True)._reconcile_plan(
+            [group.with_prefetch(every_line._prefetch_ids) for group in plan]
+        )
 
     def _reconcile_post_hook(self, data):
         # A fee is a receivable item, not an invoice of its own: its payment closes

@@ -297,7 +297,7 @@ class InsurancePremiumReceipt(models.Model):
             receivable = group._open_receivable_lines()
             counterpart = payment.move_id.line_ids.filtered_domain([("account_id", "in", receivable.account_id.ids)])
             plan.append(receivable + counterpart)
-        self.env["account.move.line"]._reconcile_plan(plan)
+        self.env["account.move.line"]._arrears_reconcile(plan)
         return payments
 
     # -------------------------------------------------------------------------

@@ -448,9 +448,8 @@ class SepaDebitBatch(models.Model):
     def _post_transit_chunk(self, debits):
         """One in-transit entry for ``debits``, posted and reconciled in one plan."""
         self.ensure_one()
-        groups = defaultdict(lambda: self.env["sepa.debit.line"])
-        for line in debits:
-            groups[line._settles()] |= line
+        # Grouped, the debits still read their receipts all together.
+        groups = debits.grouped(lambda line: line._settles())
         receivables = {owner: owner._open_receivable_lines() for owner in groups}
         items = [
             Command.create(
@@ -493,10 +492,7 @@ class SepaDebitBatch(models.Model):
                 group.paid_twice = True
             if receivables[owner]:
                 plan.append(receivables[owner] + credits)
-        # Thousands of invoices paid at once: their "payment status" tracking
-        # messages would cost more than the reconciliation itself. The batch,
-        # its entries and each invoice's payment widget keep the trail.
-        self.env["account.move.line"].with_context(tracking_disable=True)._reconcile_plan(plan)
+        self.env["account.move.line"]._arrears_reconcile(plan)
         return move
 
     def _flag_paid_twice(self, debits):
