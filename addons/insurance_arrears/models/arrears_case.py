@@ -244,14 +244,16 @@ class ArrearsCase(models.Model):
         return True
 
     @api.model
-    def _open_for_receipts(self, receipts, cause="unpaid"):
-        """Attach unpaid receipts to their contract's open case, opening it if needed.
+    def _open_for_receipts(self, receipts, cause="unpaid", fees=None):
+        """Attach unpaid receipts, and fees due again, to their contract's open case, opening it if needed.
 
-        :return: the cases the receipts now belong to
+        :param fees: fee items of closed cases that are due again (a payment given back)
+        :return: the cases the receipts and fees now belong to
         """
-        if not receipts:
+        fees = fees if fees is not None else self.env["account.move.line"]
+        contracts = receipts.contract_id | fees.arrears_fee_case_id.contract_id
+        if not contracts:
             return self
-        contracts = receipts.contract_id
         open_cases = self.search([("contract_id", "in", contracts.ids), ("state", "=", "open")])
         by_contract = {case.contract_id: case for case in open_cases}
         missing = contracts.filtered(lambda c: c not in by_contract)
@@ -261,11 +263,10 @@ class ArrearsCase(models.Model):
             [{"contract_id": c.id, "cause": cause} for c in missing]
         )
         by_contract.update({case.contract_id: case for case in new_cases})
-        receipts_by_case = defaultdict(lambda: self.env["insurance.premium.receipt"])
-        for receipt in receipts:
-            receipts_by_case[by_contract[receipt.contract_id]] |= receipt
-        for case, case_receipts in receipts_by_case.items():
+        for case, case_receipts in receipts.grouped(lambda receipt: by_contract[receipt.contract_id]).items():
             case_receipts.case_id = case
+        for case, case_fees in fees.grouped(lambda fee: by_contract[fee.arrears_fee_case_id.contract_id]).items():
+            case_fees.arrears_fee_case_id = case
         new_cases._message_log_batch(
             bodies={
                 case.id: self.env._(
@@ -273,6 +274,11 @@ class ArrearsCase(models.Model):
                     count=len(case.open_receipt_ids),
                     amount=case.currency_id.format(case.amount_due),
                     date=case.oldest_due_date,
+                )
+                if case.oldest_due_date
+                else self.env._(
+                    "Case opened: fees charged earlier are due again, %(amount)s.",
+                    amount=case.currency_id.format(case.amount_due),
                 )
                 for case in new_cases
             }

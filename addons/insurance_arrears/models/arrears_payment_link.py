@@ -164,6 +164,7 @@ class ArrearsPaymentLink(models.Model):
             "partner_name": case.partner_id.name,
             "insurer_name": case.insurer_id.name,
             "receipts": case._open_receipts().sorted("date_due"),
+            "fees": case._fee_lines().filtered(lambda fee: fee.amount_residual > 0).sorted("date"),
             "amount_due": case.amount_due,
             "payable": self._is_payable(),
             "status": status,
@@ -361,18 +362,19 @@ class ArrearsPaymentLink(models.Model):
         )
         reversal.action_post()
         returned = reversal.line_ids.filtered(lambda line: line.account_id == counterpart[:1].account_id)
-        # What the payment had settled: receipts (invoices) and earlier reversals.
+        # What the payment had settled: what the debtor owed (receipts, fees) and earlier reversals.
         settled = counterpart.matched_debit_ids.debit_move_id
-        invoices = settled.filtered(lambda line: line.move_id.is_invoice(include_receipts=True))
+        owed = settled.filtered(lambda line: line.move_id.is_invoice(include_receipts=True) or line.arrears_fee_case_id)
         counterpart.remove_move_reconcile()
         Line = self.env["account.move.line"]
-        # Money given back comes off the payment first; what is left pays the oldest receipts.
-        Line._reconcile_plan([counterpart + returned + (settled - invoices)])
-        if invoices and not all(counterpart.mapped("reconciled")):
-            Line._reconcile_plan([invoices + counterpart])
-        receipts = self.env["insurance.premium.receipt"].search([("move_id", "in", invoices.move_id.ids)])
+        # Money given back comes off the payment first; what is left pays the oldest debts.
+        Line._reconcile_plan([counterpart + returned + (settled - owed)])
+        if owed and not all(counterpart.mapped("reconciled")):
+            Line._reconcile_plan([owed + counterpart])
+        receipts = self.env["insurance.premium.receipt"].search([("move_id", "in", owed.move_id.ids)])
         reopened = receipts.filtered(lambda r: r.state == "open" and r.amount_residual > 0)
-        cases = self.env["arrears.case"]._open_for_receipts(reopened)
+        fees_due = owed.filtered(lambda line: not line.reconciled and line.arrears_fee_case_id.state == "closed")
+        cases = self.env["arrears.case"]._open_for_receipts(reopened, fees=fees_due)
         if self.overpaid and all(
             currency.is_zero(line.amount_residual)
             for line in self.payment_ids.move_id.line_ids

@@ -104,6 +104,22 @@ class TestPaymentLink(PaymentLinkCommon):
         self.assertNotIn("street", values)
         self.assertNotIn("12 rue de la Paix", str(values))
 
+    def test_refund_makes_the_newest_debt_due_again_a_fee_included(self):
+        (fee,) = self.case._charge_fees(
+            [(self.case, 10.0, "Bank rejection fee", self.commission_account, date(2026, 4, 25))], "Fees"
+        )
+        payment = self.link._register_payment(560.0, journal=self.bank_journal)
+        self.assertEqual((fee.amount_residual, self.case.state), (0.0, "closed"))
+        self.link._register_refund(payment, 10.0)
+        # The fee, the newest debt, is due again in a case of its own; the receipts stay paid.
+        self.assertEqual(fee.amount_residual, 10.0)
+        self.assertEqual(self.receipts.mapped("amount_residual"), [0.0, 0.0])
+        case = fee.arrears_fee_case_id
+        self.assertNotEqual(case, self.case)
+        self.assertEqual((case.contract_id, case.state, case.amount_due), (self.contract, "open", 10.0))
+        self.assertIn("fees charged earlier are due again", "".join(case.message_ids.mapped("body")))
+        self.assertEqual(case._ensure_payment_links()._page_values()["fees"], fee)
+
     def test_demo_outcomes(self):
         self.assertEqual(self.link._demo_outcome(False), "failed")
         self.assertEqual(self.case.state, "open")
@@ -130,6 +146,14 @@ class TestPaymentLinkPage(PaymentLinkCommon, HttpCase):
         self.assertNotIn("rue de la Paix", html, "no address on a page a forwarded link opens")
         self.assertEqual(self.link.open_count, 1)
         self.assertTrue(self.link.date_first_opened)
+
+    def test_page_lists_each_fee_due(self):
+        self.case._charge_fees(
+            [(self.case, 7.5, "Bank rejection fee, debit of Q1", self.commission_account, date(2026, 4, 25))], "Fees"
+        )
+        html = self.url_open(f"/arrears/pay/{self.link.token}").text
+        self.assertIn("Bank rejection fee, debit of Q1", html)
+        self.assertIn("557.50", html)
 
     @mute_logger("odoo.http", "werkzeug")
     def test_unknown_or_forged_token_is_404(self):
