@@ -7,6 +7,15 @@ CREDITOR_IBAN = "FR7630006000011234567890189"
 DEBTOR_IBAN = "DE89370400440532013000"
 
 
+def use_l113_3_policy(cls):
+    """Make the shipped L113-3 policy the company's; the policyholder reads English and has a mobile."""
+    cls.policy = cls.env.ref("sepa_dunning.dunning_policy_l113_3")
+    cls.levels = cls.policy.level_ids.sorted("sequence")
+    cls.company.dunning_policy_id = cls.policy
+    cls.policyholder.phone = "+33612345678"
+    cls.policyholder.lang = "en_US"
+
+
 class SepaCommon(InsuranceArrearsCommon):
     """A company with a creditor identifier and a bank account, mandates on demand."""
 

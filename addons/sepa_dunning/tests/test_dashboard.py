@@ -6,7 +6,7 @@ from freezegun import freeze_time
 from odoo.addons.insurance_arrears.tests.dashboard_common import DashboardChecks
 from odoo.tests import tagged
 
-from .common import SepaCommon
+from .common import SepaCommon, use_l113_3_policy
 from .test_bank_rejection import pain002
 
 DASHBOARD = "sepa_dunning.spreadsheet_dashboard_collections"
@@ -24,11 +24,7 @@ class TestDashboard(DashboardChecks, SepaCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.policy = cls.env.ref("sepa_dunning.dunning_policy_l113_3")
-        cls.levels = cls.policy.level_ids.sorted("sequence")
-        cls.company.dunning_policy_id = cls.policy
-        cls.policyholder.phone = "+33612345678"
-        cls.policyholder.lang = "en_US"
+        use_l113_3_policy(cls)
         cls.dashboard, cls.data = cls.load_dashboard(cls.env, DASHBOARD)
         cls.company_filter = {"Company": [cls.company.id]}
 

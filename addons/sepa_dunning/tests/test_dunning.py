@@ -9,6 +9,8 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from .common import use_l113_3_policy
+
 
 class DunningCommon(InsuranceArrearsCommon):
     """A quarterly contract whose January receipt is unpaid, under the shipped L113-3 policy."""
@@ -16,11 +18,7 @@ class DunningCommon(InsuranceArrearsCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.policy = cls.env.ref("sepa_dunning.dunning_policy_l113_3")
-        cls.levels = cls.policy.level_ids.sorted("sequence")
-        cls.company.dunning_policy_id = cls.policy
-        cls.policyholder.phone = "+33612345678"
-        cls.policyholder.lang = "en_US"
+        use_l113_3_policy(cls)
         cls.contract = cls._create_contract(split="quarterly")
         cls.receipts = cls.contract._generate_receipts(until=date(2026, 4, 1)).sorted("period_start")
 
