@@ -77,12 +77,8 @@ class SepaDebitLine(models.Model):
     @api.depends("end_to_end_id", "partner_id.name", "amount")
     def _compute_display_name(self):
         for debit in self:
-            debit.display_name = self.env._(
-                "%(ref)s, %(debtor)s, %(amount)s",
-                ref=debit.end_to_end_id or "",
-                debtor=debit.partner_id.name or "",
-                amount=debit.currency_id.format(debit.amount),
-            )
+            amount = debit.currency_id.format(debit.amount)
+            debit.display_name = f"{debit.end_to_end_id or ''}, {debit.partner_id.name or ''}, {amount}"
 
     @api.depends("amendment")
     def _compute_amended(self):
