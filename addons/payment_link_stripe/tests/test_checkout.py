@@ -1,3 +1,8 @@
+from datetime import date
+
+from freezegun import freeze_time
+
+from odoo.addons.payment_link_stripe.controllers.main import RETURN_COOKIE
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
@@ -164,3 +169,33 @@ class TestCheckoutPages(StripeLinkCommon, HttpCase):
         self.assertIn("cannot be reached right now", response.text)
         self.assertFalse(self.link.stripe_session_ids)
         self.assertFalse(self.link.payment_ids)
+
+    def test_cookie_holding_the_reference_does_not_open_the_link(self):
+        # Stripe knows the reference (return URLs, metadata): a cookie made of it is refused.
+        session = self._checkout()
+        self.opener.cookies.clear()
+        self.opener.cookies.set(RETURN_COOKIE, session.reference)
+        back = self.url_open(f"/arrears/stripe/return/{session.reference}?status=paid", allow_redirects=False)
+        self.assertEqual(back.status_code, 200, "a neutral page, no redirect")
+        self.assertNotIn("Location", back.headers)
+        self.assertNotIn(self.link.token, back.text)
+        self.assertNotIn("Jeanne Dupont", back.text)
+        self.assertNotIn(self.contract.name, back.text)
+        self.assertIn("You can close this page", back.text)
+
+    def test_cookie_of_one_checkout_does_not_open_another(self):
+        self.url_open(
+            f"/arrears/pay/{self.link.token}/checkout", data={"csrf_token": self._csrf()}, allow_redirects=False
+        )
+        mine = self.link.stripe_session_ids
+        self.assertTrue(self.opener.cookies.get(RETURN_COOKIE))
+        self.assertNotIn(mine.reference, self.opener.cookies.get(RETURN_COOKIE), "Stripe never sees the cookie")
+        other_contract = self._create_contract(split="quarterly")
+        with freeze_time("2026-04-20"):
+            other_contract._generate_receipts(until=date(2026, 4, 1))
+            self.env["arrears.case"]._cron_sync()
+        other_link = other_contract.case_ids._ensure_payment_links()
+        other = self._checkout(other_link)
+        back = self.url_open(f"/arrears/stripe/return/{other.reference}?status=cancelled", allow_redirects=False)
+        self.assertEqual(back.status_code, 200)
+        self.assertNotIn(other_link.token, back.text)
