@@ -2,6 +2,7 @@ from datetime import date
 
 from freezegun import freeze_time
 
+from odoo.addons.insurance_arrears.models.arrears_payment_link import PaymentProviderNotReady
 from odoo.addons.payment_link_stripe.controllers.main import RETURN_COOKIE
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
@@ -36,7 +37,21 @@ class TestCheckout(StripeLinkCommon):
         self.assertEqual(self.link.provider, "stripe")
         self.provider.state = "disabled"
         self.case.action_new_payment_link()
-        self.assertEqual(self.case.payment_link_id.provider, "demo", "no Stripe: explicit demo mode")
+        self.assertEqual(self.case.payment_link_id.provider, "none", "no Stripe, no demo chosen: no card payment")
+        self.company.arrears_demo_payment = True
+        self.case.action_new_payment_link()
+        self.assertEqual(self.case.payment_link_id.provider, "demo", "the demo only where a person chose it")
+
+    def test_test_mode_provider_is_not_ready_for_a_live_company(self):
+        self.company.arrears_test_company = False
+        self.case.action_new_payment_link()
+        link = self.case.payment_link_id
+        self.assertEqual(link.provider, "none", "Stripe's test keys never take a real company's payments")
+        with self.assertRaises(PaymentProviderNotReady):
+            link._checkout_url()
+        self.assertFalse(self.stripe_http.requests, "no checkout session at Stripe")
+        self.provider.state = "enabled"
+        self.assertEqual(link.provider, "stripe", "a live provider takes the active links")
 
     def test_enabling_stripe_switches_active_demo_links(self):
         self.provider.state = "disabled"
@@ -199,3 +214,23 @@ class TestCheckoutPages(StripeLinkCommon, HttpCase):
         back = self.url_open(f"/arrears/stripe/return/{other.reference}?status=cancelled", allow_redirects=False)
         self.assertEqual(back.status_code, 200)
         self.assertNotIn(other_link.token, back.text)
+
+    def test_page_of_a_link_without_a_ready_provider_says_card_payment_is_unavailable(self):
+        # Stripe in test mode on a real company takes no payment.
+        self.company.arrears_test_company = False
+        self.bank_journal.bank_account_id = self.env["res.partner.bank"].create(
+            {"acc_number": "FR7630006000011234567890189", "partner_id": self.company.partner_id.id}
+        )
+        page = self.url_open(f"/arrears/pay/{self.link.token}")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("Payment by card is unavailable", page.text)
+        self.assertIn("FR7630006000011234567890189", page.text, "the broker's own account, to pay by transfer")
+        self.assertIn(f"with the reference <strong>{self.contract.name}</strong>", page.text)
+        self.assertNotIn('id="arrears_pay_now"', page.text)
+        response = self.url_open(
+            f"/arrears/pay/{self.link.token}/checkout",
+            data={"csrf_token": page.text.split('name="csrf_token" value="')[1].split('"')[0]},
+        )
+        self.assertIn("Payment by card is unavailable", response.text)
+        self.assertFalse(self.stripe_http.requests, "nothing asked of Stripe")
+        self.assertFalse(self.link.stripe_session_ids)
