@@ -635,11 +635,14 @@ class StripeCheckoutSession(models.Model):
             ("state", "=", "paid"),
             ("payment_id", "=", False),
             ("expiry_unconfirmed", "=", True),
-            # Paid: money may still be given back (refund, dispute) for as long as Stripe allows it.
+            # Paid: money may still be given back (refund, dispute) for as long as Stripe allows
+            # it, and for as long as a dispute is open, once a day.
             "&",
             "&",
             ("payment_id", "!=", False),
+            "|",
             ("date_paid", ">=", now - timedelta(days=const.MONEY_BACK_WATCH_DAYS)),
+            ("dispute_state", "=", "open"),
             "|",
             ("date_checked", "=", False),
             ("date_checked", "<", now - timedelta(seconds=const.MONEY_BACK_POLL_SECONDS)),
@@ -728,7 +731,7 @@ class StripeCheckoutSession(models.Model):
             self.write(values)
 
     def _poll_paid(self):
-        """Read a paid checkout's charge and disputes back from Stripe: its fee, refunds, disputes.
+        """Read a paid checkout's charge (and disputes, once disputed) back from Stripe: fee, refunds, disputes.
 
         What a lost ``charge.refunded`` or ``charge.dispute.*`` event would
         have said is applied the same way, once (Stripe's running totals).
@@ -745,8 +748,11 @@ class StripeCheckoutSession(models.Model):
         if self.fee_pending:
             self._book_fee(intent)
         charge = intent.get("latest_charge")
-        if isinstance(charge, dict):
-            self._apply_polled(events.read_charge_refunds(charge))
+        if not isinstance(charge, dict):
+            return
+        self._apply_polled(events.read_charge_refunds(charge))
+        if not charge.get("disputed") and not self.dispute_state:
+            return  # never disputed: no dispute to read
         disputes = client.v1.disputes.list(
             params={"payment_intent": self.stripe_payment_intent_id, "limit": const.DISPUTES_PER_CHARGE}
         ).to_dict()

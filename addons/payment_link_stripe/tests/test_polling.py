@@ -136,10 +136,25 @@ class TestPollingMoneyBack(StripeLinkCommon):
         self.assertEqual(len(self.session.reversal_move_ids), 1, "lost once, reversed once")
         self.assertEqual(len(self.session.dispute_fee_move_ids), 1, "its fee booked once")
 
+    def test_dispute_open_at_the_end_of_the_window_is_followed_until_it_closes(self):
+        self._pay()
+        self.stripe_http.dispute(self.session.stripe_session_id, status="needs_response")
+        self._poll_on(110)
+        self.assertEqual(self.session.dispute_state, "open")
+        self.stripe_http.dispute(self.session.stripe_session_id, status="under_review")
+        self._poll_on(140)
+        self.stripe_http.dispute(self.session.stripe_session_id, status="lost")
+        self._poll_on(170)
+        self.assertEqual(self.session.dispute_state, "lost")
+        self.assertEqual(len(self.session.reversal_move_ids), 1)
+        self.assertEqual(self.receipts.mapped("amount_residual"), [275.0, 275.0])
+
     def test_paid_checkout_is_read_once_a_day_and_no_more_after_the_dispute_window(self):
         self._pay()
+        before = len(self.stripe_http.requests)
         self._poll_on(1)
         count = len(self.stripe_http.requests)
+        self.assertEqual(count - before, 1, "one read of the charge; its disputes only once it is disputed")
         with freeze_time(self.session.date_paid + timedelta(days=1, hours=2)):
             self.Session._cron_poll()
         self.assertEqual(len(self.stripe_http.requests), count, "read again the next day, not at every run")
