@@ -155,3 +155,99 @@ def test_fee_from_an_expanded_balance_transaction_only():
     assert events.fee_of(events.balance_transaction_of(intent)) == (1025, "EUR")
     assert events.fee_of(events.balance_transaction_of({"latest_charge": {"balance_transaction": "txn_1"}})) is None
     assert events.fee_of(events.balance_transaction_of({"latest_charge": {"balance_transaction": None}})) is None
+
+
+# Does an outcome belong to the checkout it names? ------------------------------------
+
+
+def _fits(outcome, **kwargs):
+    values = {
+        "same_provider": True,
+        "provider_live": False,
+        "test_allowed": True,
+        "asked_minor": 55000,
+        "asked_currency": "EUR",
+    }
+    values.update(kwargs)
+    return events.refusal(outcome, **values)
+
+
+PAID = events.read_event(_event("checkout.session.completed", SESSION))
+
+
+def test_the_payment_asked_fits():
+    assert PAID.livemode is False, "the event's mode is read"
+    assert _fits(PAID) is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "reason"),
+    [
+        ({"same_provider": False}, events.REFUSED_PROVIDER),
+        ({"provider_live": True}, events.REFUSED_MODE),
+        ({"test_allowed": False}, events.REFUSED_TEST_COMPANY),
+        ({"asked_currency": "USD"}, events.REFUSED_CURRENCY),
+        ({"asked_minor": 1}, events.REFUSED_AMOUNT),
+    ],
+    ids=["other-provider", "test-event-live-provider", "test-on-live-company", "currency", "amount"],
+)
+def test_an_outcome_that_does_not_belong_is_refused(kwargs, reason):
+    assert _fits(PAID, **kwargs) == reason
+
+
+def test_a_live_event_for_a_test_provider_is_refused():
+    live = events.read_event(dict(_event("checkout.session.completed", SESSION), livemode=True))
+    assert _fits(live) == events.REFUSED_MODE
+    assert _fits(live, provider_live=True, test_allowed=False) is None, "live never needs a test company"
+
+
+def test_a_refund_is_not_a_payment_of_the_amount_asked():
+    charge = {"id": "ch_1", "object": "charge", "amount_refunded": 100, "currency": "eur", "payment_intent": "pi_1"}
+    refund = events.read_event(_event("charge.refunded", charge))
+    assert (refund.kind, refund.amount_minor) == (events.REFUND, 100)
+    assert _fits(refund) is None
+
+
+def test_an_outcome_without_a_mode_is_only_checked_for_provider_and_money():
+    expiry = events.Outcome(events.EXPIRE)
+    assert _fits(expiry, provider_live=True, test_allowed=False) is None
+
+
+# What the safety net reads back -------------------------------------------------------
+
+
+def test_a_charge_read_back_gives_its_running_total_refunded():
+    charge = {"id": "ch_1", "amount_refunded": 20000, "currency": "eur", "payment_intent": "pi_1", "livemode": True}
+    outcome = events.read_charge_refunds(charge)
+    assert (outcome.kind, outcome.amount_minor, outcome.charge_id, outcome.livemode) == (
+        events.REFUND,
+        20000,
+        "ch_1",
+        True,
+    )
+    assert events.read_charge_refunds(dict(charge, amount_refunded=0)).kind == events.NOTHING
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [
+        ("warning_needs_response", events.DISPUTE_OPEN),
+        ("needs_response", events.DISPUTE_OPEN),
+        ("under_review", events.DISPUTE_OPEN),
+        ("won", events.DISPUTE_WON),
+        ("warning_closed", events.DISPUTE_WON),
+        ("lost", events.DISPUTE_LOST),
+    ],
+)
+def test_a_dispute_read_back_is_read_by_its_status(status, kind):
+    dispute = {"id": "dp_1", "amount": 55000, "currency": "eur", "payment_intent": "pi_1", "status": status}
+    outcome = events.read_dispute(dispute)
+    assert (outcome.kind, outcome.amount_minor, outcome.payment_intent_id) == (kind, 55000, "pi_1")
+
+
+def test_dispute_events_read_as_before():
+    dispute = {"id": "dp_1", "amount": 100, "currency": "eur", "charge": "ch_1", "status": "needs_response"}
+    assert events.read_event(_event("charge.dispute.created", dispute)).kind == events.DISPUTE_OPEN
+    closed = dict(dispute, status="lost")
+    assert events.read_event(_event("charge.dispute.closed", closed)).kind == events.DISPUTE_LOST
+    assert events.read_event(_event("charge.dispute.closed", dict(dispute, status="won"))).kind == events.DISPUTE_WON

@@ -38,6 +38,7 @@
         "data/dashboards.xml",
     ],
     "demo": [
+        "demo/res_company_demo.xml",
         "demo/insurance_demo.xml",
     ],
     "installable": True,

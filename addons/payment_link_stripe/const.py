@@ -29,6 +29,16 @@ WEBHOOK_TOLERANCE_SECONDS = 300
 
 # The safety net asks Stripe about a session left open this long after its creation.
 POLL_AFTER_SECONDS = 600
+# A paid checkout is read back once a day, for as long as its money may be given
+# back: card disputes come up to 120 days after the payment at most networks, and
+# refunds are watched as long (docs.stripe.com/disputes/how-disputes-work).
+MONEY_BACK_WATCH_DAYS = 120
+MONEY_BACK_POLL_SECONDS = 86400
+# Disputes read per charge (a charge has one dispute; a few inquiries at most).
+DISPUTES_PER_CHARGE = 10
+# A session expired here while Stripe still said open is read again until Stripe
+# says what became of it, at most this long after its expiry time.
+EXPIRY_CONFIRM_SECONDS = 86400
 # Sessions and events handled per committed chunk by the crons.
 CRON_CHUNK = 50
 # An event that cannot be handled yet (row locked, payment not recorded yet) is

@@ -5,7 +5,7 @@ models apply it. Webhook events and the safety-net polling go through the
 same reading, so both land in the same accounting.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import const
 
@@ -39,6 +39,40 @@ class Outcome:
     # Disputes: Stripe's fees so far over the dispute's balance transactions (None: not given).
     fee_minor: int | None = None
     fee_currency: str = ""
+    # Whether Stripe says it happened in live mode (None: not said, e.g. an expiry seen locally).
+    livemode: bool | None = None
+
+
+# Why an outcome is refused for the checkout it names (see ``refusal``).
+REFUSED_PROVIDER = "provider"  # verified with another provider's secret than the checkout's
+REFUSED_MODE = "mode"  # live event for a test provider, or the other way round
+REFUSED_TEST_COMPANY = "test_company"  # a test-mode payment for a company not flagged as a test company
+REFUSED_CURRENCY = "currency"  # not the currency asked
+REFUSED_AMOUNT = "amount"  # a payment of another amount than asked
+
+
+def refusal(outcome, *, same_provider, provider_live, test_allowed, asked_minor, asked_currency):
+    """Why ``outcome`` must not be applied to the checkout it names, or None when it fits.
+
+    An outcome is applied only to a checkout of the provider whose secret
+    verified it (``same_provider``), in the provider's mode (a live provider
+    takes live events, a test provider test events), a test-mode one only
+    where the company is a test company (``test_allowed``), in the currency
+    asked and, for a payment, for the amount asked: a Checkout Session cannot
+    be paid for another amount, so any other is not the payment we asked for.
+    """
+    if not same_provider:
+        return REFUSED_PROVIDER
+    if outcome.livemode is not None:
+        if outcome.livemode != bool(provider_live):
+            return REFUSED_MODE
+        if not outcome.livemode and not test_allowed:
+            return REFUSED_TEST_COMPANY
+    if outcome.currency and outcome.currency.upper() != asked_currency.upper():
+        return REFUSED_CURRENCY
+    if outcome.kind == PAY and outcome.amount_minor != asked_minor:
+        return REFUSED_AMOUNT
+    return None
 
 
 # Who paid and with what: Stripe sends it in sessions, charges, intents and disputes;
@@ -99,6 +133,8 @@ def read_session(session):
     intent = session.get("payment_intent")
     if isinstance(intent, dict):
         keys["charge_id"] = _id(intent.get("latest_charge"))
+    if "livemode" in session:
+        keys["livemode"] = bool(session["livemode"])
     status, payment_status = session.get("status"), session.get("payment_status")
     if payment_status == "paid":
         return Outcome(PAY, amount_minor=int(session.get("amount_total") or 0), **keys)
@@ -119,7 +155,17 @@ def _decline_code(intent):
 
 
 def read_event(event):
-    """Outcome of a webhook event (a dict shaped like Stripe's ``event`` object)."""
+    """Outcome of a webhook event (a dict shaped like Stripe's ``event`` object).
+
+    Its mode is the event's ``livemode``, whatever the object inside says.
+    """
+    outcome = _read_event(event)
+    if outcome.kind == NOTHING:
+        return outcome
+    return replace(outcome, livemode=bool(event.get("livemode")))
+
+
+def _read_event(event):
     event_type = event.get("type") or ""
     obj = (event.get("data") or {}).get("object") or {}
     if event_type not in const.HANDLED_EVENTS:
@@ -142,30 +188,59 @@ def read_event(event):
             return Outcome(PAY, amount_minor=int(obj.get("amount_received") or 0), **keys)
         return Outcome(DECLINED, detail=_decline_code(obj), **keys)
     if event_type == "charge.refunded":
-        return Outcome(
-            REFUND,
-            amount_minor=int(obj.get("amount_refunded") or 0),
-            payment_intent_id=_id(obj.get("payment_intent")),
-            charge_id=obj.get("id") or "",
-            reference=_metadata_reference(obj),
-            currency=(obj.get("currency") or "").upper(),
-        )
+        return read_charge_refunds(obj)
     # charge.dispute.*
+    if event_type == "charge.dispute.created":
+        return replace(read_dispute(obj), kind=DISPUTE_OPEN)
+    if obj.get("status") == "lost":
+        return replace(read_dispute(obj), kind=DISPUTE_LOST)
+    return replace(read_dispute(obj), kind=DISPUTE_WON)
+
+
+def read_charge_refunds(charge):
+    """Outcome of what a charge says was refunded (Stripe's running total on the charge).
+
+    The same reading for a ``charge.refunded`` event and for the safety net
+    reading the charge back: nothing refunded is ``NOTHING``.
+    """
+    refunded = int(charge.get("amount_refunded") or 0)
     keys = {
-        "payment_intent_id": _id(obj.get("payment_intent")),
-        "charge_id": _id(obj.get("charge")),
-        "currency": (obj.get("currency") or "").upper(),
-        "detail": obj.get("reason") or "",
+        "payment_intent_id": _id(charge.get("payment_intent")),
+        "charge_id": charge.get("id") or "",
+        "reference": _metadata_reference(charge),
+        "currency": (charge.get("currency") or "").upper(),
     }
-    amount = int(obj.get("amount") or 0)
-    fee = dispute_fee_of(obj)
+    if "livemode" in charge:
+        keys["livemode"] = bool(charge["livemode"])
+    return Outcome(REFUND if refunded > 0 else NOTHING, amount_minor=refunded, **keys)
+
+
+# Dispute statuses (docs.stripe.com/api/disputes/object#dispute_object-status): an
+# inquiry closed without a chargeback ends like a dispute won.
+DISPUTE_LOST_STATUSES = frozenset({"lost"})
+DISPUTE_WON_STATUSES = frozenset({"won", "warning_closed"})
+
+
+def read_dispute(dispute):
+    """Outcome of a dispute object by its status: open, won or lost (events and the safety net)."""
+    keys = {
+        "payment_intent_id": _id(dispute.get("payment_intent")),
+        "charge_id": _id(dispute.get("charge")),
+        "currency": (dispute.get("currency") or "").upper(),
+        "detail": dispute.get("reason") or "",
+        "amount_minor": int(dispute.get("amount") or 0),
+    }
+    if "livemode" in dispute:
+        keys["livemode"] = bool(dispute["livemode"])
+    fee = dispute_fee_of(dispute)
     if fee is not None:
         keys["fee_minor"], keys["fee_currency"] = fee
-    if event_type == "charge.dispute.created":
-        return Outcome(DISPUTE_OPEN, amount_minor=amount, **keys)
-    if obj.get("status") == "lost":
-        return Outcome(DISPUTE_LOST, amount_minor=amount, **keys)
-    return Outcome(DISPUTE_WON, amount_minor=amount, **keys)
+    status = dispute.get("status") or ""
+    if status in DISPUTE_LOST_STATUSES:
+        return Outcome(DISPUTE_LOST, **keys)
+    if status in DISPUTE_WON_STATUSES:
+        return Outcome(DISPUTE_WON, **keys)
+    return Outcome(DISPUTE_OPEN, **keys)
 
 
 def _keys_of(outcome):

@@ -7,7 +7,7 @@ from odoo.exceptions import UserError
 from odoo.http import request
 from odoo.tools import consteq
 
-from ..models.arrears_payment_link import PaymentProviderUnavailable
+from ..models.arrears_payment_link import PaymentProviderNotReady, PaymentProviderUnavailable
 
 
 class ArrearsPaymentLinkController(http.Controller):
@@ -39,6 +39,9 @@ class ArrearsPaymentLinkController(http.Controller):
             url = link._checkout_url()
         except PaymentProviderUnavailable:
             return request.redirect(f"/arrears/pay/{token}?status=unavailable")
+        except PaymentProviderNotReady:
+            # The page says that card payment is unavailable and how else to pay.
+            return request.redirect(f"/arrears/pay/{token}")
         except UserError:
             return request.redirect(f"/arrears/pay/{token}?status=nothing_due")
         return request.redirect(url, local=url.startswith("/"))
@@ -60,7 +63,7 @@ class ArrearsPaymentLinkController(http.Controller):
     @http.route("/arrears/pay/<string:token>/demo", type="http", auth="public", methods=["GET"], sitemap=False)
     def demo_page(self, token, **kwargs):
         link = self._link(token)
-        if link.provider != "demo":
+        if not link._demo_open():
             raise NotFound()
         return request.render("insurance_arrears.payment_link_demo_page", link._page_values())
 
@@ -73,7 +76,7 @@ class ArrearsPaymentLinkController(http.Controller):
     )
     def demo_outcome(self, token, outcome, **kwargs):
         link = self._link(token)
-        if link.provider != "demo":
+        if not link._demo_open():
             raise NotFound()
         status = link._demo_outcome(outcome == "success")
         return request.redirect(f"/arrears/pay/{token}?status={status}")

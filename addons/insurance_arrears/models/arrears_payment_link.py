@@ -12,6 +12,10 @@ class PaymentProviderUnavailable(Exception):
     """
 
 
+class PaymentProviderNotReady(UserError):
+    """No provider is ready to take a card payment for the link: the payer is told how else to pay."""
+
+
 class ArrearsPaymentLink(models.Model):
     """The payment link of an arrears case, whatever the provider behind it.
 
@@ -47,10 +51,11 @@ class ArrearsPaymentLink(models.Model):
     )
     url = fields.Char(string="Link", compute="_compute_url")
     provider = fields.Selection(
-        [("demo", "Demo (simulated payment)")],
+        [("none", "None (card payment unavailable)"), ("demo", "Demo (simulated payment)")],
         required=True,
         default=lambda self: self._default_provider(),
-        help="Who takes the payment. The demo provider simulates it on a local page.",
+        help="Who takes the payment. None: no provider is ready, the page says how else to pay. "
+        "Demo: a simulated payment on a local page, where the company turned the demo provider on.",
     )
     state = fields.Selection(
         [
@@ -88,8 +93,78 @@ class ArrearsPaymentLink(models.Model):
 
     @api.model
     def _default_provider(self):
-        """The provider new links use: the last installed one that is ready to take payments."""
-        return "demo"
+        """The provider new links of the current company use (see ``_provider_for_company``)."""
+        return self._provider_for_company(self.env.company)
+
+    @api.model
+    def _provider_for_company(self, company):
+        """The provider that takes ``company``'s links now: the last installed one that is ready.
+
+        Providers override it and call super when they are not ready. The demo
+        provider only where a person turned it on for the company; otherwise
+        none, and the page says that card payment is unavailable.
+        """
+        return "demo" if company.arrears_demo_payment else "none"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # A link belongs to its case's company, which may not be the current one.
+        chosen = {}
+        for vals in vals_list:
+            if "provider" in vals or not vals.get("case_id"):
+                continue
+            company = self.env["arrears.case"].browse(vals["case_id"]).company_id
+            if company not in chosen:
+                chosen[company] = self._provider_for_company(company)
+            vals["provider"] = chosen[company]
+        return super().create(vals_list)
+
+    def _provider_ready(self):
+        """Whether this link's own provider can take a card payment now (providers extend it)."""
+        self.ensure_one()
+        return self.provider == "demo" and bool(self.company_id.arrears_demo_payment)
+
+    def _effective_provider(self):
+        """The provider a payment through this link goes to now.
+
+        Its own while it is ready, else the company's current one: Stripe
+        configured after the link went out takes its payments, and a demo
+        provider turned off simulates nothing any more.
+        """
+        self.ensure_one()
+        if self._provider_ready():
+            return self.provider
+        return self._provider_for_company(self.company_id)
+
+    def _refresh_provider(self):
+        """Switch the link to the provider that takes its payments now (see ``_effective_provider``)."""
+        for link in self:
+            provider = link._effective_provider()
+            if provider != link.provider:
+                link.provider = provider
+
+    def _other_ways_to_pay(self):
+        """What the page says when card payment is unavailable: a transfer with the reference, a contact.
+
+        The company's own bank account (its first bank journal's), never the
+        debtor's.
+        """
+        self.ensure_one()
+        company = self.company_id
+        Journal = self.env["account.journal"]
+        journal = Journal.search(
+            [*Journal._check_company_domain(company), ("type", "=", "bank"), ("bank_account_id", "!=", False)],
+            order="sequence, id",
+            limit=1,
+        )
+        account = journal.bank_account_id or company.partner_id.bank_ids[:1]
+        return {
+            "transfer_iban": account.acc_number or "",
+            "transfer_bic": account.bank_bic or "",
+            "transfer_reference": self.case_id.contract_id.name or "",
+            "contact_email": company.email or "",
+            "contact_phone": company.phone or "",
+        }
 
     @api.depends("token")
     def _compute_url(self):
@@ -120,9 +195,10 @@ class ArrearsPaymentLink(models.Model):
         """
         self.ensure_one()
         self._check_checkout()
+        self._refresh_provider()
         if self.provider == "demo":
             return f"/arrears/pay/{self.token}/demo"
-        raise UserError(self.env._("The payment provider %(provider)s is not installed.", provider=self.provider))
+        raise PaymentProviderNotReady(self.env._("Payment by card is unavailable for this link."))
 
     def _check_checkout(self):
         """Refuse a checkout with nothing to pay now (nothing due, or instalments the bank debits)."""
@@ -168,6 +244,16 @@ class ArrearsPaymentLink(models.Model):
             "amount_due": case.amount_due,
             "payable": self._is_payable(),
             "status": status,
+            **self._provider_page_values(),
+        }
+
+    def _provider_page_values(self):
+        """What the page says about the means of payment: card (a demonstration?) or other ways to pay."""
+        provider = self._effective_provider()
+        return {
+            "card_payment": provider != "none",
+            "demo_payment": provider == "demo",
+            **self._other_ways_to_pay(),
         }
 
     def _api_values(self):
@@ -208,12 +294,20 @@ class ArrearsPaymentLink(models.Model):
             self.case_id, kind, delay_until=delay_until, instalment_count=instalment_count, note=(note or "")[:1000]
         )
 
+    def _demo_open(self):
+        """Whether the demo provider's pages answer for this link (a person turned it on for the company)."""
+        self.ensure_one()
+        return self.provider == "demo" and self._provider_ready()
+
     def _demo_outcome(self, success):
         """The demo provider's simulated outcome: a payment of the amount due, or a decline.
 
         :return: the status shown to the payer
         """
         self.ensure_one()
+        if not self._demo_open():
+            # A simulated payment posts a real entry: only where a person chose the demo provider.
+            raise UserError(self.env._("The demo payment provider is not turned on for this company."))
         if not success:
             self.case_id.message_post(body=self.env._("Demo payment declined on the payment link."))
             return "failed"

@@ -49,6 +49,19 @@ class ResCompany(models.Model):
         help="Calls a partner may make to the web service in a minute; beyond, it gets a 429 answer. 0 for no limit.",
     )
 
+    # Who may take payments through the links: chosen by a person, never by default.
+    arrears_demo_payment = fields.Boolean(
+        string="Demo Payment Provider",
+        help="Payment links without a ready payment provider offer a simulated card payment, which posts "
+        "a real payment entry on the bank journal and settles the receipts. For demonstration databases "
+        "only; off, such links say that card payment is unavailable and how else to pay.",
+    )
+    arrears_test_company = fields.Boolean(
+        string="Test Company",
+        help="Payment providers in test mode take this company's payments and their test payments settle "
+        "its receipts. Leave off for a real company: a test-mode payment is then refused.",
+    )
+
     def _insurance_ensure_accounting(self):
         """Make sure each company has a receipts journal and its two accounts.
 

@@ -13,6 +13,8 @@ class PaymentLinkCommon(InsuranceArrearsCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # The demo provider takes the links' payments where a person turned it on.
+        cls.company.arrears_demo_payment = True
         cls.contract = cls._create_contract(split="quarterly")
         with freeze_time("2026-04-20"):
             cls.receipts = cls.contract._generate_receipts(until=date(2026, 4, 1)).sorted("period_start")

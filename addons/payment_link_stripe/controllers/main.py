@@ -6,15 +6,24 @@ from odoo import http
 from odoo.addons.insurance_arrears.controllers.main import ArrearsPaymentLinkController
 from odoo.http import request
 from odoo.tools import consteq
+from odoo.tools.misc import hmac
 
 from .. import const, utils
 
 _logger = logging.getLogger(__name__)
 
-# The browser that clicked Pay carries the checkout's reference back from Stripe:
-# Stripe itself only ever sees the reference, never the link's token.
+# The browser that clicked Pay carries a proof of it back from Stripe: an HMAC of
+# the checkout's reference keyed with the database secret. Stripe sees the
+# reference (in the return URL, the metadata), never the proof: knowing the
+# reference is not enough to be sent on to the link's token.
 RETURN_COOKIE = "arrears_stripe_checkout"
 RETURN_PATH = "/arrears/stripe/return"
+RETURN_SCOPE = "payment_link_stripe.checkout_return"
+
+
+def _return_proof(reference):
+    # The database secret is for the system only: read as superuser.
+    return hmac(request.env(su=True), RETURN_SCOPE, reference)
 
 
 class StripePaymentLinkController(ArrearsPaymentLinkController):
@@ -34,7 +43,7 @@ class StripePaymentLinkController(ArrearsPaymentLinkController):
             if session:
                 response.set_cookie(
                     RETURN_COOKIE,
-                    session.reference,
+                    _return_proof(session.reference),
                     max_age=const.CHECKOUT_LIFETIME_SECONDS * 2,
                     path=RETURN_PATH,
                     httponly=True,
@@ -53,7 +62,7 @@ class StripePaymentLinkController(ArrearsPaymentLinkController):
             # Read the outcome now rather than wait for the webhook: the page then shows it.
             session._poll_on_return()
         cookie = request.httprequest.cookies.get(RETURN_COOKIE) or ""
-        if cookie and consteq(cookie, reference):
+        if cookie and consteq(cookie, _return_proof(session.reference)):
             page_status = "paid" if status == "paid" else None
             url = f"/arrears/pay/{session.link_id.token}"
             return request.redirect(f"{url}?status={page_status}" if page_status else url)

@@ -41,7 +41,8 @@ class PaymentProvider(models.Model):
     def _stripe_link_provider(self, company):
         """The Stripe provider that takes ``company``'s payment links, or an empty recordset.
 
-        Enabled or in test mode, with a secret key: otherwise links stay in demo mode.
+        Enabled, with a secret key; in test mode only for a company flagged as a
+        test company: a test provider never settles a live company's receipts.
         """
         # Read as superuser: the secret key is for system users only, and the
         # caller may be a public payer or a cron.
@@ -50,7 +51,7 @@ class PaymentProvider(models.Model):
             .search(
                 [
                     ("code", "=", "stripe"),
-                    ("state", "in", ("enabled", "test")),
+                    ("state", "in", ("enabled", "test") if company.arrears_test_company else ("enabled",)),
                     ("company_id", "=", company.id),
                 ],
                 order="state, sequence, id",  # 'enabled' sorts before 'test'
@@ -75,20 +76,19 @@ class PaymentProvider(models.Model):
         return res
 
     def _stripe_switch_demo_links(self):
-        """Once Stripe takes a company's payments, its active demo links take real payments too.
+        """Once Stripe takes a company's payments, its active links without a ready provider take it too.
 
-        A demo link left active on a live database would let anyone simulate a
-        payment and post it in the accounts.
+        A demo link left active would let anyone simulate a payment and post it
+        in the accounts; a link without a provider could take no card payment.
         """
+        Link = self.env["arrears.payment.link"]
         for provider in self.filtered(lambda p: p.code == "stripe" and p.state in ("enabled", "test")):
-            if not provider.sudo().stripe_secret_key:
+            company = provider.company_id
+            if not provider.sudo().stripe_secret_key or not self._stripe_link_provider(company):
                 continue
-            links = (
-                self.env["arrears.payment.link"]
-                .sudo()
-                .search(
-                    [("company_id", "=", provider.company_id.id), ("state", "=", "active"), ("provider", "=", "demo")]
-                )
+            # Links of every user's cases: a setting changed by an administrator.
+            links = Link.sudo().search(
+                [("company_id", "=", company.id), ("state", "=", "active"), ("provider", "in", ("demo", "none"))]
             )
             links.provider = "stripe"
 

@@ -93,8 +93,15 @@ class StripeCheckoutSession(models.Model):
     reversal_move_ids = fields.Many2many(
         "account.move", "stripe_checkout_session_reversal_rel", "session_id", "move_id", readonly=True, copy=False
     )
-    date_paid = fields.Datetime(readonly=True, copy=False)
+    date_paid = fields.Datetime(readonly=True, copy=False, index="btree_not_null")
     date_checked = fields.Datetime(string="Last Checked", readonly=True, copy=False)
+    expiry_unconfirmed = fields.Boolean(
+        string="Expiry to Confirm",
+        readonly=True,
+        copy=False,
+        help="Expired here past its time while Stripe still said open: read once more at Stripe before it "
+        "is let go (a payment made just before the expiry is still posted).",
+    )
     event_ids = fields.One2many("stripe.event", "session_id", string="Events", readonly=True)
 
     _unique_reference = models.UniqueIndex("(reference)", "A checkout reference is unique.")
@@ -106,7 +113,7 @@ class StripeCheckoutSession(models.Model):
     _unique_payment = models.UniqueIndex(
         "(payment_id) WHERE payment_id IS NOT NULL", "A payment is recorded for one checkout."
     )
-    _poll_index = models.Index("(state, create_date) WHERE state = 'open' OR fee_pending")
+    _poll_index = models.Index("(state, create_date) WHERE state = 'open' OR fee_pending OR expiry_unconfirmed")
 
     # -------------------------------------------------------------------------
     # Checkout: the payer clicks Pay
@@ -277,6 +284,86 @@ class StripeCheckoutSession(models.Model):
         if outcome.kind in (events.DISPUTE_OPEN, events.DISPUTE_LOST, events.DISPUTE_WON):
             self._book_dispute_fee(outcome)
         return result
+
+    # -------------------------------------------------------------------------
+    # Does an outcome belong to this checkout?
+    # -------------------------------------------------------------------------
+
+    def _refusal(self, outcome, provider):
+        """Why ``outcome``, verified with ``provider``'s secret, must not be applied here (None: it fits).
+
+        :return: the reason, as an accountant reads it, or None
+        """
+        self.ensure_one()
+        own = self.provider_id
+        code = events.refusal(
+            outcome,
+            same_provider=bool(provider) and provider == own,
+            provider_live=own.state != "test",
+            test_allowed=self.company_id.arrears_test_company,
+            asked_minor=self.amount_minor,
+            asked_currency=self.currency_id.name,
+        )
+        if not code:
+            return None
+        if code == events.REFUSED_PROVIDER:
+            return self.env._(
+                "Verified with the webhook secret of %(provider)s, not with that of %(own)s, "
+                "whose checkout %(ref)s it names.",
+                provider=provider.display_name or self.env._("an unknown provider"),
+                own=own.display_name,
+                ref=self.reference,
+            )
+        if code == events.REFUSED_MODE:
+            live, test = self.env._("live"), self.env._("test")
+            return self.env._(
+                "Stripe reports it in %(mode)s mode, but the provider %(provider)s is in %(expected)s mode.",
+                mode=live if outcome.livemode else test,
+                provider=own.display_name,
+                expected=test if own.state == "test" else live,
+            )
+        if code == events.REFUSED_TEST_COMPANY:
+            return self.env._(
+                "A test-mode payment cannot settle the receipts of %(company)s: the company is not "
+                "flagged as a test company.",
+                company=self.company_id.name,
+            )
+        if code == events.REFUSED_CURRENCY:
+            return self.env._(
+                "Stripe reports an amount in %(paid)s for checkout %(ref)s, which asked for %(asked)s.",
+                paid=outcome.currency,
+                ref=self.reference,
+                asked=self.currency_id.name,
+            )
+        return self.env._(
+            "Stripe reports %(paid)s received for checkout %(ref)s, which asked for %(asked)s.",
+            paid=self.currency_id.format(self._minor_to_amount(outcome.amount_minor)),
+            ref=self.reference,
+            asked=self.currency_id.format(self.amount),
+        )
+
+    def _notify_refusal(self, reason, repeat=True):
+        """Tell the case's accountant that Stripe reported something refused for this checkout.
+
+        A note on the case each time (unless ``repeat`` is off and the
+        accountant was already told); one open to-do at a time, however many
+        refused reports arrive.
+        """
+        self.ensure_one()
+        case = self.case_id
+        summary = self.env._("Stripe report refused")
+        told = case.activity_ids.filtered(lambda activity: activity.summary == summary)
+        if told and not repeat:
+            return
+        note = self.env._("Nothing was posted. %(reason)s Check the payment in Stripe's dashboard.", reason=reason)
+        case.message_post(body=note)
+        if not told:
+            case.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=summary,
+                note=note,
+                user_id=case.user_id.id or self.env.uid,
+            )
 
     def _minor_to_amount(self, amount_minor):
         return float(checkout.from_minor(amount_minor, self.currency_id.name))
@@ -533,17 +620,32 @@ class StripeCheckoutSession(models.Model):
     # -------------------------------------------------------------------------
 
     def _poll_domain(self):
-        limit = fields.Datetime.now() - timedelta(seconds=const.POLL_AFTER_SECONDS)
+        now = fields.Datetime.now()
+        limit = now - timedelta(seconds=const.POLL_AFTER_SECONDS)
         return [
+            "|",
+            "|",
+            "|",
             "|",
             "&",
             ("state", "=", "open"),
             ("create_date", "<", limit),
-            "|",
             ("fee_pending", "=", True),
             "&",
             ("state", "=", "paid"),
             ("payment_id", "=", False),
+            ("expiry_unconfirmed", "=", True),
+            # Paid: money may still be given back (refund, dispute) for as long as Stripe allows
+            # it, and for as long as a dispute is open, once a day.
+            "&",
+            "&",
+            ("payment_id", "!=", False),
+            "|",
+            ("date_paid", ">=", now - timedelta(days=const.MONEY_BACK_WATCH_DAYS)),
+            ("dispute_state", "=", "open"),
+            "|",
+            ("date_checked", "=", False),
+            ("date_checked", "<", now - timedelta(seconds=const.MONEY_BACK_POLL_SECONDS)),
         ]
 
     @api.model
@@ -551,9 +653,11 @@ class StripeCheckoutSession(models.Model):
         """Ask Stripe about checkouts whose outcome we do not know, as the events would have told.
 
         Open sessions older than a few minutes (an event lost, a payment made
-        just before expiry) and payments whose fee is not booked yet. Works in
-        committed chunks of locked rows; when Stripe is down the run stops and
-        the next one starts over: nothing is lost.
+        just before expiry), sessions expired here while Stripe still said
+        open, payments whose fee is not booked yet, and paid checkouts for as
+        long as their money may be given back (refunds, disputes: read once a
+        day). Works in committed chunks of locked rows; when Stripe is down the
+        run stops and the next one starts over: nothing is lost.
         """
         sessions = self.search(self._poll_domain(), order="date_checked asc nulls first, id")
         cron = self.env["ir.cron"]
@@ -581,36 +685,99 @@ class StripeCheckoutSession(models.Model):
         now = fields.Datetime.now()
         for session in self:
             try:
-                data = (
-                    utils._stripe_client(session.provider_id)
-                    .v1.checkout.sessions.retrieve(
-                        session.stripe_session_id,
-                        params={"expand": ["payment_intent.latest_charge.balance_transaction"]},
-                    )
-                    .to_dict()
-                )
+                with self.env.cr.savepoint():
+                    if session.payment_id:
+                        session._poll_paid()
+                    else:
+                        session._poll_session(now)
             except stripe.StripeError as error:
-                self._log_stripe_error("polling a checkout session", error)
+                self._log_stripe_error("polling a checkout", error)
                 if utils.is_unavailable(error):
                     raise
-                session.date_checked = now
-                continue
-            outcome = events.read_session(data)
-            intent = data.get("payment_intent") if isinstance(data.get("payment_intent"), dict) else None
-            try:
-                with self.env.cr.savepoint():
-                    if outcome.kind == events.NOTHING and session.state == "open" and session._past_expiry(now):
-                        outcome = events.Outcome(events.EXPIRE)
-                    if session.fee_pending and session.payment_id:
-                        session._book_fee(intent)
-                    else:
-                        session._apply_outcome(outcome, intent=intent)
-            except RetryLater:
-                # Another transaction (the event cron) holds this checkout: it settles it.
-                _logger.info("Checkout %s busy elsewhere; polled again on the next run.", session.reference)
             except UserError as error:
+                self.env.invalidate_all()
                 _logger.warning("Checkout %s not settled by polling: %s", session.reference, error)
             session.date_checked = now
+
+    def _poll_session(self, now):
+        """Read the Checkout Session back from Stripe: paid, still open, expired.
+
+        :raise stripe.StripeError: Stripe refused or could not be reached
+        """
+        self.ensure_one()
+        data = (
+            utils._stripe_client(self.provider_id)
+            .v1.checkout.sessions.retrieve(
+                self.stripe_session_id,
+                params={"expand": ["payment_intent.latest_charge.balance_transaction"]},
+            )
+            .to_dict()
+        )
+        outcome = events.read_session(data)
+        intent = data.get("payment_intent") if isinstance(data.get("payment_intent"), dict) else None
+        values = {}
+        if outcome.kind == events.NOTHING and self._past_expiry(now):
+            if self.state == "open":
+                # Stripe has not expired it yet: let it go here, and read it once more later.
+                outcome = events.Outcome(events.EXPIRE)
+                values["expiry_unconfirmed"] = True
+            elif self.expiry_unconfirmed and self.expires_at < now - timedelta(seconds=const.EXPIRY_CONFIRM_SECONDS):
+                values["expiry_unconfirmed"] = False  # Stripe keeps it open long after its time: let it go
+        elif outcome.kind != events.NOTHING:
+            # Stripe said what became of it: nothing more to confirm.
+            values["expiry_unconfirmed"] = False
+        self._apply_polled(outcome, intent=intent)
+        if values:
+            self.write(values)
+
+    def _poll_paid(self):
+        """Read a paid checkout's charge (and disputes, once disputed) back from Stripe: fee, refunds, disputes.
+
+        What a lost ``charge.refunded`` or ``charge.dispute.*`` event would
+        have said is applied the same way, once (Stripe's running totals).
+
+        :raise stripe.StripeError: Stripe refused or could not be reached
+        """
+        self.ensure_one()
+        if not self.stripe_payment_intent_id:
+            return
+        client = utils._stripe_client(self.provider_id)
+        intent = client.v1.payment_intents.retrieve(
+            self.stripe_payment_intent_id, params={"expand": ["latest_charge.balance_transaction"]}
+        ).to_dict()
+        if self.fee_pending:
+            self._book_fee(intent)
+        charge = intent.get("latest_charge")
+        if not isinstance(charge, dict):
+            return
+        self._apply_polled(events.read_charge_refunds(charge))
+        if not charge.get("disputed") and not self.dispute_state:
+            return  # never disputed: no dispute to read
+        disputes = client.v1.disputes.list(
+            params={"payment_intent": self.stripe_payment_intent_id, "limit": const.DISPUTES_PER_CHARGE}
+        ).to_dict()
+        for dispute in sorted(disputes.get("data") or [], key=lambda d: d.get("created") or 0):
+            self._apply_polled(events.read_dispute(dispute))
+
+    def _apply_polled(self, outcome, intent=None):
+        """Apply what polling read, under the checks an event passes; an outcome it cannot apply is left."""
+        self.ensure_one()
+        if outcome.kind == events.NOTHING:
+            return
+        if outcome.kind != events.EXPIRE:
+            reason = self._refusal(outcome, self.provider_id)
+            if reason:
+                _logger.warning("Checkout %s: polled outcome refused: %s", self.reference, reason)
+                self._notify_refusal(reason, repeat=False)
+                return
+        try:
+            with self.env.cr.savepoint():
+                self._apply_outcome(outcome, intent=intent)
+        except RetryLater:
+            # Another transaction (the event cron) holds this checkout: it settles it.
+            _logger.info("Checkout %s busy elsewhere; polled again on the next run.", self.reference)
+        except UserError as error:
+            _logger.warning("Checkout %s not settled by polling: %s", self.reference, error)
 
     def _past_expiry(self, now):
         return bool(self.expires_at and self.expires_at < now - timedelta(minutes=5))

@@ -40,7 +40,13 @@ class StripeEvent(models.Model):
         readonly=True, help="The event as Stripe sent it, less the payer's personal and card details (never kept)."
     )
     state = fields.Selection(
-        [("pending", "Pending"), ("done", "Done"), ("ignored", "Ignored"), ("error", "Error")],
+        [
+            ("pending", "Pending"),
+            ("done", "Done"),
+            ("ignored", "Ignored"),
+            ("refused", "Refused"),
+            ("error", "Error"),
+        ],
         default="pending",
         required=True,
         readonly=True,
@@ -185,6 +191,10 @@ class StripeEvent(models.Model):
                     if not session:
                         event._finish("ignored", self.env._("No checkout of ours: another integration's payment."))
                         continue
+                    reason = session._refusal(outcome, event.provider_id)
+                    if reason:
+                        event._refuse(session, reason)
+                        continue
                     event.session_id = session
                     text = session._apply_outcome(outcome)
             except _CONCURRENCY_ERRORS:
@@ -197,6 +207,17 @@ class StripeEvent(models.Model):
                 continue
             event._finish("done", text)
         return retry
+
+    def _refuse(self, session, reason):
+        """Record the event as refused for ``session``, with the reason, and tell the accountant."""
+        self.ensure_one()
+        session._notify_refusal(reason)
+        if session.provider_id != self.provider_id:
+            # The event is the other provider's company's: it names nothing of the checkout's company.
+            reason = self.env._("It names a checkout of another provider: nothing applied.")
+        else:
+            self.session_id = session
+        self._finish("refused", reason)
 
     def _finish(self, state, outcome):
         self.write({"state": state, "outcome": outcome, "date_processed": fields.Datetime.now()})

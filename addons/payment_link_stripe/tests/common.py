@@ -99,8 +99,23 @@ class FakeStripeHTTP(stripe.HTTPClient):
             return 200, session
         if method == "GET" and object_id in self.objects:
             return 200, self._expanded(self.objects[object_id], params)
+        if method == "GET" and path in ("/v1/disputes", "/v1/refunds"):
+            return 200, self._list(path, params)
         error = {"error": {"type": "invalid_request_error", "code": "resource_missing", "message": "No such object"}}
         return 404, error
+
+    def _list(self, path, params):
+        """A list endpoint filtered by ``payment_intent``, newest first, as Stripe pages it."""
+        kind = {"/v1/disputes": "dispute", "/v1/refunds": "refund"}[path]
+        found = [
+            copy.deepcopy(obj)
+            for obj in self.objects.values()
+            if obj.get("object") == kind
+            and ("payment_intent" not in params or obj.get("payment_intent") == params["payment_intent"])
+        ]
+        found.sort(key=lambda obj: obj.get("created") or 0, reverse=True)
+        limit = int(params.get("limit") or 10)
+        return {"object": "list", "url": path, "has_more": len(found) > limit, "data": found[:limit]}
 
     def _expanded(self, obj, params):
         obj = copy.deepcopy(obj)
@@ -166,13 +181,70 @@ class FakeStripeHTTP(stripe.HTTPClient):
         )
         return session
 
+    def refund(self, session_id, amount_minor):
+        """Refund ``amount_minor`` of a paid session's charge at Stripe (a refund, the charge's running total)."""
+        intent = self.objects[self.objects[session_id]["payment_intent"]]
+        charge = self.objects[intent["latest_charge"]]
+        self._count += 1
+        refund_id = f"re_test_{self._count:04d}"
+        self.objects[refund_id] = stripe_object(
+            "refund",
+            id=refund_id,
+            amount=amount_minor,
+            charge=charge["id"],
+            payment_intent=intent["id"],
+            currency=charge["currency"],
+            created=int(time.time()) + self._count,
+            status="succeeded",
+        )
+        charge["amount_refunded"] += amount_minor
+        charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
+        return self.objects[refund_id]
+
+    def dispute(self, session_id, status="needs_response", fee_minor=None, dispute_id=None):
+        """A dispute on a paid session's charge at Stripe (or its new status), as Stripe lists it."""
+        intent = self.objects[self.objects[session_id]["payment_intent"]]
+        charge = self.objects[intent["latest_charge"]]
+        dispute_id = dispute_id or f"dp_test_{charge['id'][-12:]}"
+        transactions = []
+        if fee_minor is not None:
+            transactions.append(
+                stripe_object(
+                    "balance_transaction",
+                    id=f"txn_{dispute_id}",
+                    amount=-charge["amount"],
+                    fee=fee_minor,
+                    net=-charge["amount"] - fee_minor,
+                    currency=charge["currency"],
+                    type="adjustment",
+                )
+            )
+        dispute = self.objects.get(dispute_id) or stripe_object(
+            "dispute",
+            id=dispute_id,
+            amount=charge["amount"],
+            charge=charge["id"],
+            payment_intent=intent["id"],
+            currency=charge["currency"],
+            created=int(time.time()),
+            balance_transactions=transactions,
+        )
+        dispute["status"] = status
+        self.objects[dispute_id] = dispute
+        charge["disputed"] = True
+        return dispute
+
 
 class StripeLinkCommon(InsuranceArrearsCommon):
-    """A contract with two overdue receipts (550.00 due), its case and link, and a Stripe provider."""
+    """A contract with two overdue receipts (550.00 due), its case and link, and a Stripe provider.
+
+    The provider is in test mode (Stripe's test keys), so the company is a test company.
+    """
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls.company.write({"arrears_test_company": True, "arrears_demo_payment": False})
         cls.stripe_journal = cls.env["account.journal"].create(
             {"name": "Stripe", "code": "STRP", "type": "bank", "company_id": cls.company.id}
         )
@@ -232,13 +304,20 @@ class StripeLinkCommon(InsuranceArrearsCommon):
         signature = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
         return f"t={timestamp},v1={signature}"
 
-    def _deliver(self, event):
-        """Record an event as the webhook does (verified), then run the processing cron."""
+    def _deliver(self, event, secret=WEBHOOK_SECRET):
+        """Sign an event with ``secret``, verify and record it as the webhook does, then run the processing cron.
+
+        The webhook tries the secret of every provider with a payment-links
+        endpoint; the event is recorded for the one whose secret verified it.
+        """
         payload = json.dumps(event)
-        verified, index = utils.verify_event(payload.encode(), self._sign(payload), [WEBHOOK_SECRET])
-        self.assertEqual(index, 0)
-        self.env["stripe.event"]._record(self.provider, verified)
+        providers = self.env["payment.provider"]._stripe_link_providers_with_webhook()
+        verified, index = utils.verify_event(
+            payload.encode(), self._sign(payload, secret=secret), [utils.get_webhook_secret(p) for p in providers]
+        )
+        self.env["stripe.event"]._record(providers[index], verified)
         self.env["stripe.event"]._cron_process()
+        return self.env["stripe.event"].search([("stripe_event_id", "=", event["id"])])
 
     def _pay_event(self, session, event_type="checkout.session.completed"):
         stripe_session = self.stripe_http.objects[session.stripe_session_id]

@@ -1,3 +1,9 @@
+from datetime import date
+
+from freezegun import freeze_time
+
+from odoo.addons.insurance_arrears.models.arrears_payment_link import PaymentProviderNotReady
+from odoo.addons.payment_link_stripe.controllers.main import RETURN_COOKIE
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
@@ -31,7 +37,21 @@ class TestCheckout(StripeLinkCommon):
         self.assertEqual(self.link.provider, "stripe")
         self.provider.state = "disabled"
         self.case.action_new_payment_link()
-        self.assertEqual(self.case.payment_link_id.provider, "demo", "no Stripe: explicit demo mode")
+        self.assertEqual(self.case.payment_link_id.provider, "none", "no Stripe, no demo chosen: no card payment")
+        self.company.arrears_demo_payment = True
+        self.case.action_new_payment_link()
+        self.assertEqual(self.case.payment_link_id.provider, "demo", "the demo only where a person chose it")
+
+    def test_test_mode_provider_is_not_ready_for_a_live_company(self):
+        self.company.arrears_test_company = False
+        self.case.action_new_payment_link()
+        link = self.case.payment_link_id
+        self.assertEqual(link.provider, "none", "Stripe's test keys never take a real company's payments")
+        with self.assertRaises(PaymentProviderNotReady):
+            link._checkout_url()
+        self.assertFalse(self.stripe_http.requests, "no checkout session at Stripe")
+        self.provider.state = "enabled"
+        self.assertEqual(link.provider, "stripe", "a live provider takes the active links")
 
     def test_enabling_stripe_switches_active_demo_links(self):
         self.provider.state = "disabled"
@@ -164,3 +184,53 @@ class TestCheckoutPages(StripeLinkCommon, HttpCase):
         self.assertIn("cannot be reached right now", response.text)
         self.assertFalse(self.link.stripe_session_ids)
         self.assertFalse(self.link.payment_ids)
+
+    def test_cookie_holding_the_reference_does_not_open_the_link(self):
+        # Stripe knows the reference (return URLs, metadata): a cookie made of it is refused.
+        session = self._checkout()
+        self.opener.cookies.clear()
+        self.opener.cookies.set(RETURN_COOKIE, session.reference)
+        back = self.url_open(f"/arrears/stripe/return/{session.reference}?status=paid", allow_redirects=False)
+        self.assertEqual(back.status_code, 200, "a neutral page, no redirect")
+        self.assertNotIn("Location", back.headers)
+        self.assertNotIn(self.link.token, back.text)
+        self.assertNotIn("Jeanne Dupont", back.text)
+        self.assertNotIn(self.contract.name, back.text)
+        self.assertIn("You can close this page", back.text)
+
+    def test_cookie_of_one_checkout_does_not_open_another(self):
+        self.url_open(
+            f"/arrears/pay/{self.link.token}/checkout", data={"csrf_token": self._csrf()}, allow_redirects=False
+        )
+        mine = self.link.stripe_session_ids
+        self.assertTrue(self.opener.cookies.get(RETURN_COOKIE))
+        self.assertNotIn(mine.reference, self.opener.cookies.get(RETURN_COOKIE), "Stripe never sees the cookie")
+        other_contract = self._create_contract(split="quarterly")
+        with freeze_time("2026-04-20"):
+            other_contract._generate_receipts(until=date(2026, 4, 1))
+            self.env["arrears.case"]._cron_sync()
+        other_link = other_contract.case_ids._ensure_payment_links()
+        other = self._checkout(other_link)
+        back = self.url_open(f"/arrears/stripe/return/{other.reference}?status=cancelled", allow_redirects=False)
+        self.assertEqual(back.status_code, 200)
+        self.assertNotIn(other_link.token, back.text)
+
+    def test_page_of_a_link_without_a_ready_provider_says_card_payment_is_unavailable(self):
+        # Stripe in test mode on a real company takes no payment.
+        self.company.arrears_test_company = False
+        self.bank_journal.bank_account_id = self.env["res.partner.bank"].create(
+            {"acc_number": "FR7630006000011234567890189", "partner_id": self.company.partner_id.id}
+        )
+        page = self.url_open(f"/arrears/pay/{self.link.token}")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("Payment by card is unavailable", page.text)
+        self.assertIn("FR7630006000011234567890189", page.text, "the broker's own account, to pay by transfer")
+        self.assertIn(f"with the reference <strong>{self.contract.name}</strong>", page.text)
+        self.assertNotIn('id="arrears_pay_now"', page.text)
+        response = self.url_open(
+            f"/arrears/pay/{self.link.token}/checkout",
+            data={"csrf_token": page.text.split('name="csrf_token" value="')[1].split('"')[0]},
+        )
+        self.assertIn("Payment by card is unavailable", response.text)
+        self.assertFalse(self.stripe_http.requests, "nothing asked of Stripe")
+        self.assertFalse(self.link.stripe_session_ids)

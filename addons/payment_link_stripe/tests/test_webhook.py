@@ -89,3 +89,35 @@ class TestWebhook(StripeLinkCommon, HttpCase):
         self.assertEqual(self._post(payload, self._sign(payload)).status_code, 200)
         recorded = self.env["stripe.event"].search([("stripe_event_id", "=", event["id"])])
         self.assertEqual(recorded.state, "ignored")
+
+    def test_test_mode_event_for_a_company_not_flagged_as_test_is_recorded_as_refused(self):
+        self.company.arrears_test_company = False
+        response = self._post(self.payload, self._sign(self.payload))
+        self.assertEqual(response.status_code, 200, "a genuine delivery: Stripe must not send it again")
+        self.env["stripe.event"]._cron_process()
+        event = self._events()
+        self.assertEqual(event.state, "refused")
+        self.assertIn("not flagged as a test company", event.outcome)
+        self.assertFalse(self.link.payment_ids)
+        self.assertEqual(self.receipts.mapped("amount_residual"), [275.0, 275.0])
+        self.assertIn("Stripe report refused", self.case.activity_ids.mapped("summary"))
+
+    def test_event_signed_with_another_providers_secret_applies_nothing_here(self):
+        other_company = self.env["res.company"].create({"name": "Autre Courtier", "arrears_test_company": True})
+        other_secret = "whsec_test_other_brokerage_http"
+        self.env["payment.provider"].create(
+            {
+                "name": "Stripe (Autre Courtier)",
+                "code": "stripe",
+                "company_id": other_company.id,
+                "state": "test",
+                "stripe_secret_key": "sk_test_51OtherBrokerage",
+                "stripe_publishable_key": "pk_test_51OtherBrokerage",
+                "stripe_link_webhook_secret": other_secret,
+            }
+        )
+        self.assertEqual(self._post(self.payload, self._sign(self.payload, secret=other_secret)).status_code, 200)
+        self.env["stripe.event"]._cron_process()
+        self.assertEqual(self._events().state, "refused")
+        self.assertFalse(self.link.payment_ids)
+        self.assertEqual(self.case.state, "open")
