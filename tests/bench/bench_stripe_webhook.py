@@ -60,6 +60,7 @@ def _free_port():
 def _seed(env, n):
     """N overdue receipts, their cases, links and open checkout sessions; the Stripe provider."""
     company = accounting_company(env)
+    company.arrears_test_company = True  # a test-mode provider settles only a test company's receipts
     journal = env["account.journal"].create(
         {"name": "Stripe", "code": "STRP", "type": "bank", "company_id": company.id}
     )
