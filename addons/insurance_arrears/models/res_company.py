@@ -43,11 +43,28 @@ class ResCompany(models.Model):
         help="Legal mentions printed on notices and letters (status, guarantee, mediator, complaint address).",
     )
 
+    insurance_notice_days = fields.Integer(
+        string="Premium Notice (days ahead)",
+        default=30,
+        help="The premium notice of a receipt goes out this many days before its debit date (direct debit) "
+        "or its due date.",
+    )
+    insurance_notice_snailmail = fields.Boolean(
+        string="Post Letters with Odoo's Postal Service",
+        help="Notices to clients without an e-mail address go by post through Odoo's postal service "
+        "(paid with IAP credits); otherwise they are gathered each day into one PDF to print.",
+    )
+
     arrears_api_rate_limit = fields.Integer(
         string="Partner API Calls per Minute",
         default=60,
         help="Calls a partner may make to the web service in a minute; beyond, it gets a 429 answer. 0 for no limit.",
     )
+
+    def _insurance_notice_days(self):
+        """How many days before the debit or due date the premium notice goes out."""
+        self.ensure_one()
+        return max(self.insurance_notice_days, 0)
 
     def _insurance_ensure_accounting(self):
         """Make sure each company has a receipts journal and its two accounts.
