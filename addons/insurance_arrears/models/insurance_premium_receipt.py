@@ -404,7 +404,8 @@ class InsurancePremiumReceipt(models.Model):
     # -------------------------------------------------------------------------
 
     def _notice_domain(self, today):
-        """Receipts whose notice may be due: open, unpaid, not yet noticed at this amount, not in dunning.
+        """Receipts whose notice may be due: open, unpaid, collected by the broker, not yet noticed at
+        this amount, not in dunning.
 
         A superset: :meth:`_notice_due` keeps those whose day has come.
         """
@@ -413,6 +414,8 @@ class InsurancePremiumReceipt(models.Model):
             ("state", "=", "open"),
             ("amount_residual", ">", 0),
             ("notice_pending", "=", True),
+            # Without a collection mandate the insurer asks the client for the premium, not the broker.
+            ("collects_for_insurer", "=", True),
             # The notice is sent before the debit, itself on or after the due date.
             ("date_due", "<=", today + timedelta(days=horizon)),
             # Past due, the dunning speaks for the receipt.

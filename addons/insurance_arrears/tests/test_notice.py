@@ -1,8 +1,11 @@
 from datetime import date
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import freeze_time, tagged
+from odoo.tools import mute_logger
 
+from ..models import insurance_premium_receipt
 from .common import InsuranceArrearsCommon
 
 
@@ -106,6 +109,24 @@ class TestPremiumNoticeCron(InsuranceArrearsCommon):
         self._run_cron("2026-12-13")
         self.assertEqual(in_40.notice_date, date(2026, 12, 13), "its day came")
 
+    def test_french_client_gets_a_french_notice(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["insurance_arrears"], ["fr_FR"], overwrite=True)
+        self.policyholder.lang = "fr_FR"
+        english = self.env["res.partner"].create({"name": "John Smith", "email": "john@example.com", "lang": "en_US"})
+        french = self._issue("2027-01-02")
+        other = self._issue("2027-01-02", partner_id=english.id)
+        self._run_cron()
+        self.assertIn("Avis d'échéance", self._notices(french).subject)
+        self.assertIn("Bonjour Jeanne Dupont", str(self._notices(french).body))
+        self.assertIn("Premium notice", self._notices(other).subject)
+        self.assertIn("Dear John Smith", str(self._notices(other).body))
+
+    def test_receipt_the_insurer_collects_gets_no_notice_from_the_broker(self):
+        receipt = self._issue("2027-01-02", insurer_id=self.insurer_direct.id)
+        self._run_cron()
+        self.assertFalse(receipt.notice_date)
+
     def test_company_sets_how_many_days_ahead(self):
         self.company.insurance_notice_days = 45
         in_40 = self._issue("2027-01-12")
@@ -194,7 +215,24 @@ class TestPremiumNoticeCron(InsuranceArrearsCommon):
 
     def test_cron_killed_half_way_sends_the_rest_once(self):
         receipts = self._issue("2027-01-01") | self._issue("2027-01-02") | self._issue("2027-01-02")
-        # A run that stopped after its first chunk (committed): the next run sends the others only.
-        receipts[0]._send_notices()
+        Receipt = type(self.env["insurance.premium.receipt"])
+        send = Receipt._send_notice_emails
+        chunks = []
+
+        def killed_on_the_second_chunk(records):
+            if records:
+                chunks.append(records.ids)
+                if len(chunks) == 2:
+                    raise RuntimeError("worker killed")
+            return send(records)
+
+        with (
+            patch.object(insurance_premium_receipt, "NOTICE_CHUNK", 1),
+            patch.object(Receipt, "_send_notice_emails", killed_on_the_second_chunk),
+            mute_logger("odoo.addons.base.models.ir_cron"),
+        ):
+            self._run_cron()
+        self.assertGreater(len(chunks), 2, "the job went on after the failed chunk")
+        self.assertEqual([len(self._notices(r)) for r in receipts], [1, 1, 1])
         self._run_cron()
         self.assertEqual([len(self._notices(r)) for r in receipts], [1, 1, 1])

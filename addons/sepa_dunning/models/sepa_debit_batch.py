@@ -259,6 +259,20 @@ class SepaDebitBatch(models.Model):
             user_id=self.env.ref("base.user_admin", raise_if_not_found=False).id or self.env.uid,
         )
 
+    def _demo_date_as_noticed(self):
+        """Demo data: date these batches on the first collection date the notices sent announced."""
+        for batch in self:
+            receipts = self.env["insurance.premium.receipt"].search(
+                [
+                    ("company_id", "=", batch.company_id.id),
+                    ("payment_method", "=", "sepa_dd"),
+                    ("state", "=", "open"),
+                    ("notice_date", "!=", False),
+                ]
+            )
+            if receipts:
+                batch.collection_date = min(receipts.mapped(lambda r: r._notice_debit_date()))
+
     def _instalment_domain(self):
         self.ensure_one()
         return [
