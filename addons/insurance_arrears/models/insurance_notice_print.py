@@ -20,7 +20,7 @@ class InsuranceNoticePrint(models.Model):
         readonly=True, copy=False, help="Notices were added since the PDF was made: it is made again."
     )
     state = fields.Selection(
-        [("to_print", "To Print"), ("done", "Posted")], default="to_print", required=True, tracking=True
+        [("to_print", "To Print"), ("done", "Sent by Post")], default="to_print", required=True, tracking=True
     )
 
     _company_date_unique = models.Constraint(

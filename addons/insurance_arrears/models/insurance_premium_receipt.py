@@ -481,14 +481,17 @@ class InsurancePremiumReceipt(models.Model):
         if not receipts:
             return receipts
         today = fields.Date.context_today(self)
-        for receipt in receipts:
-            replaced = bool(receipt.notice_date)
-            receipt.write(
+        # One write per set of values: first notices share theirs but the amount.
+        marks = receipts.grouped(
+            lambda r: (r.notice_date or False, r.notice_amount if r.notice_date else 0.0, r.amount_total)
+        )
+        for (replaced_date, replaced_amount, amount), group in marks.items():
+            group.write(
                 {
-                    "notice_replaced_date": receipt.notice_date if replaced else False,
-                    "notice_replaced_amount": receipt.notice_amount if replaced else 0.0,
+                    "notice_replaced_date": replaced_date,
+                    "notice_replaced_amount": replaced_amount,
                     "notice_date": today,
-                    "notice_amount": receipt.amount_total,
+                    "notice_amount": amount,
                 }
             )
         by_email = receipts.filtered(lambda r: r.partner_id.email)
@@ -532,9 +535,7 @@ class InsurancePremiumReceipt(models.Model):
             return
         self.notice_channel = "post"
         report = self.env.ref("insurance_arrears.action_report_premium_notice")
-        # The postal service's letters are its own records: the cron's user may not
-        # create them through the access rights of an arrears user.
-        self.env["snailmail.letter"].sudo().create(
+        self.env["snailmail.letter"].create(
             [
                 {
                     "model": self._name,

@@ -101,7 +101,7 @@ class ResCompany(models.Model):
         for company in self:
             if company.insurance_notice_days < company.sepa_prenotification_days:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Premium notices of %(company)s go out %(notice)s days ahead, less than the SEPA "
                         "pre-notification period (%(period)s days): debits would wait for it.",
                         company=company.name,
@@ -114,7 +114,7 @@ class ResCompany(models.Model):
     def _check_sepa_batch_lead_days(self):
         for company in self:
             if company.sepa_batch_lead_days < 0:
-                raise ValidationError(_("Batches cannot be prepared after their collection date."))
+                raise ValidationError(self.env._("Batches cannot be prepared after their collection date."))
 
     @api.model
     def _dunning_set_default_policy(self, company_ids=None):

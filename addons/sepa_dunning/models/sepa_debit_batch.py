@@ -234,21 +234,21 @@ class SepaDebitBatch(models.Model):
                 self.action_generate()
                 self.action_confirm()
         except UserError as exc:
-            self.message_post(body=_("The file could not be made by the daily job: %s", exc))
+            self.message_post(body=self.env._("The file could not be made by the daily job: %s", exc))
 
     def _ask_to_send(self, today):
         """A task for an accountant: check the batch, make its file where needed and send it to the bank."""
         self.ensure_one()
         summary = (
-            _("Send the file to the bank")
+            self.env._("Send the file to the bank")
             if self.state != "draft"
-            else _("Check the debits, generate the file and send it to the bank")
+            else self.env._("Check the debits, generate the file and send it to the bank")
         )
         self.activity_schedule(
             "mail.mail_activity_data_todo",
             date_deadline=today,
             summary=summary,
-            note=_(
+            note=self.env._(
                 "Collection on %(date)s: %(count)s debit(s), %(amount)s; %(excluded)s receipt(s) left out.",
                 date=self.collection_date,
                 count=self.debit_count,
