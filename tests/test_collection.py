@@ -66,18 +66,33 @@ def test_debit_date_moves_to_the_next_business_day():
 def test_late_notice_pushes_the_debit_after_the_pre_notification_period():
     # Noticed on 3 December for a receipt due on the 10th: 14 days later, the 17th (a Thursday).
     assert collection.debit_date(date(2026, 12, 10), date(2026, 12, 3), 14, 2) == date(2026, 12, 17)
-    # A shorter period agreed in the mandate, and the batch's lead time wins.
-    assert collection.debit_date(date(2026, 12, 3), date(2026, 12, 3), 1, 5) == date(2026, 12, 10)
+    # A shorter period agreed in the mandate: the batch's lead time wins. The batch of the
+    # 10th may be prepared on the 3rd before the notice goes out: the 11th.
+    assert collection.debit_date(date(2026, 12, 3), date(2026, 12, 3), 1, 5) == date(2026, 12, 11)
+    # Batches made by hand: no lead time.
+    assert collection.debit_date(date(2026, 12, 3), date(2026, 12, 3), 1) == date(2026, 12, 4)
+
+
+def test_a_notice_on_a_weekend_misses_the_batch_prepared_on_friday():
+    # Friday 4 December prepares Tuesday 8th (lead 2); a notice on Saturday cannot be in it.
+    assert collection.collection_date_prepared_on(date(2026, 12, 4), 2) == date(2026, 12, 8)
+    assert collection.debit_date(date(2026, 12, 1), date(2026, 12, 5), 1, 2) == date(2026, 12, 9)
 
 
 def test_the_debit_date_passes_the_batch_s_own_pre_notification_check():
     notice = date(2026, 12, 3)
     for due_offset in range(-10, 40):
         due = notice + timedelta(days=due_offset)
-        debit = collection.debit_date(due, notice, 14, 3)
-        assert collection.notice_in_time(notice, 14, debit)
-        assert debit >= due and collection.is_business_day(debit)
-        assert collection.add_business_days(notice, 3) <= debit, "prepared after the notice went out"
+        for days, lead in ((14, 3), (2, 3), (1, 0), (0, 5)):
+            debit = collection.debit_date(due, notice, days, lead)
+            assert collection.notice_in_time(notice, days, debit)
+            assert debit >= due and collection.is_business_day(debit)
+            first_prepared = next(
+                day
+                for day in (notice - timedelta(days=30) + timedelta(days=n) for n in range(90))
+                if collection.collection_date_prepared_on(day, lead) == debit
+            )
+            assert first_prepared > notice, "its batch is prepared after the notice went out"
 
 
 def test_notice_in_time():

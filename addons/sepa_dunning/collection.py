@@ -69,19 +69,21 @@ def notice_in_time(notice_date, prenotification_days, collection_date):
     return bool(notice_date) and notice_date + timedelta(days=prenotification_days) <= collection_date
 
 
-def debit_date(due_date, notice_date, prenotification_days, lead_days=0):
+def debit_date(due_date, notice_date, prenotification_days, lead_days=None):
     """The collection date of a receipt falling due on ``due_date`` whose notice goes out on ``notice_date``.
 
     The first business day that is on or after the due date, late enough for
-    the notice to be a pre-notification (:func:`notice_in_time`), and at least
-    ``lead_days`` business days after the notice, since the batch of a date is
-    prepared that many business days before it.
+    the notice to be a pre-notification (:func:`notice_in_time`) and, where
+    the calendar prepares the batches ``lead_days`` business days ahead, whose
+    batch is prepared after the notice went out (whatever the order in which
+    the two daily jobs run that day).
+
+    :param lead_days: the calendar's lead time, or None when batches are made by hand
     """
-    earliest = max(
-        due_date,
-        notice_date + timedelta(days=prenotification_days),
-        add_business_days(notice_date, lead_days),
-    )
+    earliest = max(due_date, notice_date + timedelta(days=prenotification_days))
+    if lead_days is not None:
+        # The batch of collection_date_prepared_on(notice_date) may be made before the notice.
+        earliest = max(earliest, add_business_days(collection_date_prepared_on(notice_date, lead_days), 1))
     return next_business_day(earliest)
 
 

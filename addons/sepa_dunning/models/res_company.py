@@ -79,9 +79,9 @@ class ResCompany(models.Model):
     )
 
     def _sepa_batch_lead_days(self):
-        """Business days between the preparation of a calendar batch and its collection (0 without the calendar)."""
+        """Business days between the preparation of a calendar batch and its collection (None without the calendar)."""
         self.ensure_one()
-        return max(self.sepa_batch_lead_days, 0) if self.sepa_batch_calendar else 0
+        return max(self.sepa_batch_lead_days, 0) if self.sepa_batch_calendar else None
 
     def _insurance_notice_days(self):
         # A notice later than the pre-notification period would hold the debit back.

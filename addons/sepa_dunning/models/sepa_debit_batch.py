@@ -193,7 +193,7 @@ class SepaDebitBatch(models.Model):
         if not journal:
             _logger.warning("SEPA calendar of %s: no bank journal with a bank account, no batch.", company.name)
             return self
-        collection_date = collection.collection_date_prepared_on(today, company._sepa_batch_lead_days())
+        collection_date = collection.collection_date_prepared_on(today, max(company.sepa_batch_lead_days, 0))
         domain = [
             ("company_id", "=", company.id),
             ("journal_id", "=", journal.id),
