@@ -123,6 +123,21 @@ class TestNoticeCalendar(SepaCommon):
         self.assertEqual(batch.move_ids.date, date(2026, 12, 28))
         self.assertEqual(batch.activity_ids.summary, "Send the file to the bank")
 
+    def test_file_the_daily_job_cannot_make_is_left_to_the_accountant_with_the_reason(self):
+        self.company.sepa_batch_auto_generate = True
+        debtor = self.env["res.partner"].create({"name": "张伟", "email": "zhang@example.com"})
+        self._issue_on(
+            "2026-12-03", self._create_debit_contract(partner=debtor, date_start="2026-12-26", split="annual")
+        )
+        self._run(self.notice_cron, "2026-12-03")
+        self._run(self.batch_cron, "2026-12-23")
+        batch = self._batches()
+        self.assertEqual(batch.state, "draft")
+        self.assertFalse(batch.file_id)
+        self.assertEqual(len(batch.collect_line_ids), 1, "the debits prepared are kept")
+        self.assertIn("no character of the SEPA character set", str(batch.message_ids.mapped("body")))
+        self.assertEqual(batch.activity_ids.summary, "Check the debits, generate the file and send it to the bank")
+
     def test_calendar_off_prepares_nothing(self):
         self.company.sepa_batch_calendar = False
         self._issue_on("2026-12-03", self._create_debit_contract(date_start="2026-12-26", split="annual"))
