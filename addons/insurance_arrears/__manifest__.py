@@ -6,7 +6,7 @@
     "author": "Arrears Platform Team",
     "website": "https://github.com/arrears-platform/arrears",
     "license": "LGPL-3",
-    "depends": ["account", "crm", "mail", "sms", "portal", "payment", "spreadsheet_dashboard"],
+    "depends": ["account", "crm", "mail", "sms", "snailmail", "portal", "payment", "spreadsheet_dashboard"],
     "data": [
         # security
         "security/security.xml",
@@ -34,6 +34,7 @@
         "views/res_company_views.xml",
         "views/crm_lead_views.xml",
         "views/menus.xml",
+        "views/insurance_notice_print_views.xml",
         # dashboards (after the menus and actions they link to)
         "data/dashboards.xml",
     ],

@@ -166,3 +166,12 @@ def ageing_bucket(due_date, today):
         if days >= low and (high is None or days <= high):
             return code
     return AGEING_BUCKETS[0][0]  # not yet due counts with the freshest bucket
+
+
+def notice_send_date(reference_date, notice_days):
+    """The day the premium notice of a receipt goes out.
+
+    :param reference_date: the day the premium is debited (direct debit) or due
+    :param notice_days: how many days ahead the notice is sent
+    """
+    return reference_date - timedelta(days=notice_days)

@@ -1,12 +1,18 @@
 from collections import defaultdict
+from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Command
+from odoo.tools import split_every
+
+from .. import schedule
 
 # Invoices created and posted per call: bounds the memory of account.move's line
 # synchronisation on large batches (tests/bench/bench_receipts.py).
 MOVE_CHUNK = 100
+# Premium notices sent per committed chunk of the notice cron: each renders a PDF.
+NOTICE_CHUNK = 50
 
 
 class InsurancePremiumReceipt(models.Model):
@@ -86,6 +92,39 @@ class InsurancePremiumReceipt(models.Model):
         readonly=True,
         help="Date the premium notice went out; for SEPA debits it is the debtor's pre-notification.",
     )
+    notice_amount = fields.Monetary(
+        string="Amount Noticed",
+        copy=False,
+        readonly=True,
+        help="The premium the last notice announced: a new notice goes out only if it changes.",
+    )
+    notice_channel = fields.Selection(
+        [("email", "E-mail"), ("post", "Post (Odoo postal service)"), ("print", "Letter to print")],
+        copy=False,
+        readonly=True,
+        help="How the last premium notice went out.",
+    )
+    notice_replaced_date = fields.Date(
+        string="Replaced Notice Date",
+        copy=False,
+        readonly=True,
+        help="Date of the earlier notice the last one replaces (its amount changed).",
+    )
+    notice_replaced_amount = fields.Monetary(string="Replaced Notice Amount", copy=False, readonly=True)
+    notice_pending = fields.Boolean(
+        compute="_compute_notice_pending",
+        store=True,
+        index=True,
+        help="No notice went out yet, or the amount changed since the last one.",
+    )
+    notice_print_id = fields.Many2one(
+        "insurance.notice.print",
+        string="Letters to Print",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        help="The day's printable letters this notice went out with.",
+    )
     statement_id = fields.Many2one(
         "insurance.insurer.statement",
         string="Insurer Statement",
@@ -124,6 +163,15 @@ class InsurancePremiumReceipt(models.Model):
                 receipt.state = "paid"
             else:
                 receipt.state = "open"
+
+    @api.depends("notice_date", "notice_amount", "amount_total")
+    def _compute_notice_pending(self):
+        for receipt in self:
+            # A notice without an amount predates the amount's record: it stands.
+            receipt.notice_pending = not receipt.notice_date or bool(
+                receipt.notice_amount
+                and receipt.currency_id.compare_amounts(receipt.notice_amount, receipt.amount_total)
+            )
 
     @api.depends("amount_total", "amount_residual", "collects_for_insurer")
     def _compute_amount_paid(self):
@@ -351,19 +399,178 @@ class InsurancePremiumReceipt(models.Model):
             },
         }
 
+    # -------------------------------------------------------------------------
+    # Premium notices
+    # -------------------------------------------------------------------------
+
+    def _notice_domain(self, today):
+        """Receipts whose notice may be due: open, unpaid, collected by the broker, not yet noticed at
+        this amount, not in dunning.
+
+        A superset: :meth:`_notice_due` keeps those whose day has come.
+        """
+        horizon = max(self.env["res.company"].search([]).mapped(lambda c: c._insurance_notice_days()) or [0])
+        return [
+            ("state", "=", "open"),
+            ("amount_residual", ">", 0),
+            ("notice_pending", "=", True),
+            # Without a collection mandate the insurer asks the client for the premium, not the broker.
+            ("collects_for_insurer", "=", True),
+            # The notice is sent before the debit, itself on or after the due date.
+            ("date_due", "<=", today + timedelta(days=horizon)),
+            # Past due, the dunning speaks for the receipt.
+            "|",
+            ("case_id", "=", False),
+            ("case_id.state", "!=", "open"),
+        ]
+
+    def _notice_due(self, today):
+        """The receipts among these whose notice goes out on or before ``today``."""
+        return self.filtered(
+            lambda r: (
+                r.notice_date
+                or schedule.notice_send_date(r._notice_reference_date(today), r.company_id._insurance_notice_days())
+                <= today
+            )
+        )
+
+    def _notice_reference_date(self, notice_date):
+        """The day the premium is debited or due, for a notice sent on ``notice_date``."""
+        self.ensure_one()
+        return self._notice_debit_date(notice_date) if self.payment_method == "sepa_dd" else self.date_due
+
+    @api.model
+    def _cron_send_notices(self):
+        """Daily: send each open receipt's premium notice the company's number of days ahead.
+
+        By e-mail where the client has an address, otherwise by post through
+        Odoo's postal service where the company uses it, otherwise as a letter
+        gathered with the day's others into one PDF for an accountant to print.
+        Works in chunks committed one by one, each locked (two runs at once skip
+        each other's receipts) and read again once locked, so that a run killed
+        half-way and run again sends nothing twice.
+        """
+        today = fields.Date.context_today(self)
+        receipts = self.search(self._notice_domain(today), order="date_due, id")._notice_due(today)
+        cron = self.env["ir.cron"]
+        in_cron = bool(self.env.context.get("cron_id"))
+        if in_cron:
+            cron._commit_progress(remaining=len(receipts))
+        for ids in split_every(NOTICE_CHUNK, receipts.ids):
+            chunk = self.browse(ids).try_lock_for_update()
+            # Read again once locked: another run may have sent these notices meanwhile.
+            chunk.invalidate_recordset()
+            chunk = chunk.filtered_domain(self._notice_domain(today))
+            chunk._send_notices()
+            if in_cron and not cron._commit_progress(processed=len(ids)):
+                break  # out of time: the cron is called again for the rest
+        # Kept after the chunks: a run killed before it renders the PDF on its next run.
+        self.env["insurance.notice.print"]._render_pending()
+        return True
+
     def _send_notices(self):
-        """Send the premium notice of each receipt by e-mail, in one batch."""
-        template = self.env.ref("insurance_arrears.mail_template_premium_notice")
-        receipts = self.filtered(lambda r: r.partner_id.email)
-        for receipt in receipts:
-            receipt.message_post_with_source(template, subtype_xmlid="mail.mt_comment")
-        receipts.notice_date = fields.Date.context_today(self)
+        """Send the premium notice of each receipt, each by its channel, in batches.
+
+        A receipt noticed before gets a notice replacing the earlier one (its
+        amount changed). The receipts are marked first, so that the notices
+        rendered give the debit date of a notice sent today.
+
+        :return: the receipts noticed
+        """
+        receipts = self.filtered(lambda r: r.state == "open")
+        if not receipts:
+            return receipts
+        today = fields.Date.context_today(self)
+        # One write per set of values: first notices share theirs but the amount.
+        marks = receipts.grouped(
+            lambda r: (r.notice_date or False, r.notice_amount if r.notice_date else 0.0, r.amount_total)
+        )
+        for (replaced_date, replaced_amount, amount), group in marks.items():
+            group.write(
+                {
+                    "notice_replaced_date": replaced_date,
+                    "notice_replaced_amount": replaced_amount,
+                    "notice_date": today,
+                    "notice_amount": amount,
+                }
+            )
+        by_email = receipts.filtered(lambda r: r.partner_id.email)
+        letters = receipts - by_email
+        snailmail = self.env["snailmail.letter"]
+        by_post = letters.filtered(
+            lambda r: r.company_id.insurance_notice_snailmail and snailmail._is_valid_address(r.partner_id)
+        )
+        to_print = letters - by_post
+        by_email._send_notice_emails()
+        by_post._send_notice_letters()
+        to_print._gather_notices_to_print(today)
         return receipts
+
+    def _send_notice_emails(self):
+        """The premium notice by e-mail, each in its client's language, rendered in one batch."""
+        if not self:
+            return
+        self.notice_channel = "email"
+        template = self.env.ref("insurance_arrears.mail_template_premium_notice")
+        composer = (
+            self.env["mail.compose.message"]
+            .with_context(
+                default_composition_mode="comment",
+                default_model=self._name,
+                default_res_ids=self.ids,
+                default_template_id=template.id,
+            )
+            .create(
+                {
+                    "message_type": "comment",
+                    "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment"),
+                }
+            )
+        )
+        composer._action_send_mail()
+
+    def _send_notice_letters(self):
+        """The premium notice posted by Odoo's postal service: its own cron prints and sends the letters."""
+        if not self:
+            return
+        self.notice_channel = "post"
+        report = self.env.ref("insurance_arrears.action_report_premium_notice")
+        self.env["snailmail.letter"].create(
+            [
+                {
+                    "model": self._name,
+                    "res_id": receipt.id,
+                    "partner_id": receipt.partner_id.id,
+                    "company_id": receipt.company_id.id,
+                    "report_template": report.id,
+                    "user_id": self.env.uid,
+                }
+                for receipt in self
+            ]
+        )
+
+    def _gather_notices_to_print(self, day):
+        """Add these notices to the day's letters to print of their company."""
+        if not self:
+            return
+        self.notice_channel = "print"
+        Print = self.env["insurance.notice.print"]
+        for company, receipts in self.grouped("company_id").items():
+            day_print = Print._for_day(company, day)
+            receipts.notice_print_id = day_print
+            day_print.to_render = True
 
     def _message_post_after_hook(self, message, msg_vals):
         # A notice sent from the composer counts as sent (pre-notification).
         if self.env.context.get("mark_notice_sent"):
-            self.filtered(lambda r: not r.notice_date).notice_date = fields.Date.context_today(self)
+            for receipt in self.filtered(lambda r: not r.notice_date):
+                receipt.write(
+                    {
+                        "notice_date": fields.Date.context_today(self),
+                        "notice_amount": receipt.amount_total,
+                        "notice_channel": "email",
+                    }
+                )
         return super()._message_post_after_hook(message, msg_vals)
 
     # -------------------------------------------------------------------------
@@ -375,7 +582,15 @@ class InsurancePremiumReceipt(models.Model):
         self.ensure_one()
         return False
 
-    def _notice_debit_date(self):
-        """Date the premium will be debited (filled by sepa_dunning)."""
+    def _notice_creditor_identifier(self):
+        """Creditor identifier printed on a direct-debit notice (filled by sepa_dunning)."""
+        self.ensure_one()
+        return False
+
+    def _notice_debit_date(self, notice_date=None):
+        """Date the premium will be debited, for a notice sent on ``notice_date`` (filled by sepa_dunning).
+
+        :param notice_date: defaults to the day the notice went out, else today
+        """
         self.ensure_one()
         return self.date_due

@@ -43,6 +43,18 @@ class ResCompany(models.Model):
         help="Legal mentions printed on notices and letters (status, guarantee, mediator, complaint address).",
     )
 
+    insurance_notice_days = fields.Integer(
+        string="Premium Notice (days ahead)",
+        default=30,
+        help="The premium notice of a receipt goes out this many days before its debit date (direct debit) "
+        "or its due date.",
+    )
+    insurance_notice_snailmail = fields.Boolean(
+        string="Post Letters with Odoo's Postal Service",
+        help="Notices to clients without an e-mail address go by post through Odoo's postal service "
+        "(paid with IAP credits); otherwise they are gathered each day into one PDF to print.",
+    )
+
     arrears_api_rate_limit = fields.Integer(
         string="Partner API Calls per Minute",
         default=60,
@@ -61,6 +73,11 @@ class ResCompany(models.Model):
         help="Payment providers in test mode take this company's payments and their test payments settle "
         "its receipts. Leave off for a real company: a test-mode payment is then refused.",
     )
+
+    def _insurance_notice_days(self):
+        """How many days before the debit or due date the premium notice goes out."""
+        self.ensure_one()
+        return max(self.insurance_notice_days, 0)
 
     def _insurance_ensure_accounting(self):
         """Make sure each company has a receipts journal and its two accounts.

@@ -26,6 +26,29 @@ class ResCompany(models.Model):
         help="Some banks still want the first debit of a mandate flagged FRST; otherwise RCUR.",
     )
 
+    sepa_batch_calendar = fields.Boolean(
+        string="Prepare Batches from the Calendar",
+        help="A daily job prepares the debit batch of each collection date (TARGET2 business days) "
+        "with every receipt due by then whose notice went out in time.",
+    )
+    sepa_batch_lead_days = fields.Integer(
+        string="Prepared (business days ahead)",
+        default=2,
+        help="The batch of a collection date is prepared this many TARGET2 business days before it.",
+    )
+    sepa_batch_auto_generate = fields.Boolean(
+        string="Generate and Post the File",
+        help="The daily job also generates the file (validated against the schema) and posts the debits "
+        "in transit; an accountant still sends the file to the bank.",
+    )
+    sepa_batch_journal_id = fields.Many2one(
+        "account.journal",
+        string="Collection Journal",
+        domain="[('type', '=', 'bank'), ('company_id', '=', id)]",
+        help="Bank journal of the batches the calendar prepares; its bank account is the creditor account. "
+        "By default the first bank journal with a bank account.",
+    )
+
     sepa_rejection_fee = fields.Monetary(
         string="Bank Rejection Fee",
         currency_field="currency_id",
@@ -54,6 +77,44 @@ class ResCompany(models.Model):
         string="Dunning Fee Income Account",
         help="Income account of the fees charged to debtors by dunning levels.",
     )
+
+    def _sepa_batch_lead_days(self):
+        """Business days between the preparation of a calendar batch and its collection (None without the calendar)."""
+        self.ensure_one()
+        return max(self.sepa_batch_lead_days, 0) if self.sepa_batch_calendar else None
+
+    def _insurance_notice_days(self):
+        # A notice later than the pre-notification period would hold the debit back.
+        return max(super()._insurance_notice_days(), self.sepa_prenotification_days)
+
+    def _sepa_batch_journal(self):
+        """The bank journal the calendar's batches collect on, or an empty recordset."""
+        self.ensure_one()
+        return self.sepa_batch_journal_id or self.env["account.journal"].search(
+            [("company_id", "=", self.id), ("type", "=", "bank"), ("bank_account_id", "!=", False)],
+            order="sequence, id",
+            limit=1,
+        )
+
+    @api.constrains("insurance_notice_days", "sepa_prenotification_days")
+    def _check_notice_before_prenotification(self):
+        for company in self:
+            if company.insurance_notice_days < company.sepa_prenotification_days:
+                raise ValidationError(
+                    self.env._(
+                        "Premium notices of %(company)s go out %(notice)s days ahead, less than the SEPA "
+                        "pre-notification period (%(period)s days): debits would wait for it.",
+                        company=company.name,
+                        notice=company.insurance_notice_days,
+                        period=company.sepa_prenotification_days,
+                    )
+                )
+
+    @api.constrains("sepa_batch_lead_days")
+    def _check_sepa_batch_lead_days(self):
+        for company in self:
+            if company.sepa_batch_lead_days < 0:
+                raise ValidationError(self.env._("Batches cannot be prepared after their collection date."))
 
     @api.model
     def _dunning_set_default_policy(self, company_ids=None):

@@ -1,13 +1,18 @@
+import logging
 from collections import defaultdict
-from datetime import timedelta
 from decimal import Decimal
+
+import psycopg2
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Command
 
+from .. import collection
 from ..iso20022 import pain008
 from ..iso20022.text import SepaTextError
+
+_logger = logging.getLogger(__name__)
 
 # Debits per in-transit entry of a batch: large enough for batched queries, small
 # enough to keep the ORM cache (and memory) bounded and each entry readable.
@@ -67,12 +72,24 @@ class SepaDebitBatch(models.Model):
     excluded_count = fields.Integer(compute="_compute_totals", store=True)
     amount_total = fields.Monetary(compute="_compute_totals", store=True)
     file_id = fields.Many2one("ir.attachment", readonly=True, copy=False)
+    calendar_prepared = fields.Boolean(
+        string="Prepared from the Calendar",
+        readonly=True,
+        copy=False,
+        help="Prepared by the daily job for this collection date of the company's calendar.",
+    )
     move_ids = fields.Many2many(
         "account.move",
         string="In-Transit Entries",
         readonly=True,
         copy=False,
         help="The debits in transit: one entry per thousand debits, each for its part of the batch's amount.",
+    )
+
+    # Two runs of the calendar job at once cannot both prepare a date.
+    _calendar_date_unique = models.UniqueIndex(
+        "(company_id, journal_id, collection_date) WHERE calendar_prepared AND state != 'cancel'",
+        "The calendar prepares one batch per collection date and account.",
     )
 
     @api.depends("journal_id.bank_account_id.sepa_pain_version")
@@ -134,10 +151,127 @@ class SepaDebitBatch(models.Model):
                 return "represent_limit"
         if not receipt.notice_date:
             return "notice_missing"
-        delay = timedelta(days=self.company_id.sepa_prenotification_days)
-        if receipt.notice_date + delay > self.collection_date:
+        # The rule the notice's debit date follows (collection.debit_date) is built on this one.
+        if not collection.notice_in_time(
+            receipt.notice_date, self.company_id.sepa_prenotification_days, self.collection_date
+        ):
             return "notice_late"
         return False
+
+    # -------------------------------------------------------------------------
+    # The collection calendar
+    # -------------------------------------------------------------------------
+
+    @api.model
+    def _cron_prepare_calendar_batches(self):
+        """Daily: prepare the batch of the collection date that is the lead time ahead, company by company.
+
+        The collection date is :func:`collection.collection_date_prepared_on`
+        (TARGET2 business days), the date the notices announced
+        (:func:`collection.debit_date`). A date already prepared is left alone,
+        so a run again the same day, or on the weekend that gives the same date,
+        does nothing. Each company is committed on its own; one whose batch
+        cannot be made is told why on the batch or in the log, and the others go on.
+        """
+        today = fields.Date.context_today(self)
+        companies = self.env["res.company"].search([("sepa_batch_calendar", "=", True)])
+        cron = self.env["ir.cron"]
+        in_cron = bool(self.env.context.get("cron_id"))
+        if in_cron:
+            cron._commit_progress(remaining=len(companies))
+        batches = self
+        for company in companies:
+            batches |= self.with_company(company)._prepare_calendar_batch(company, today)
+            if in_cron and not cron._commit_progress(processed=1):
+                break
+        return batches
+
+    @api.model
+    def _prepare_calendar_batch(self, company, today):
+        """The batch of ``company``'s collection date prepared on ``today``, or nothing when there is none to make."""
+        journal = company._sepa_batch_journal()
+        if not journal:
+            _logger.warning("SEPA calendar of %s: no bank journal with a bank account, no batch.", company.name)
+            return self
+        collection_date = collection.collection_date_prepared_on(today, max(company.sepa_batch_lead_days, 0))
+        domain = [
+            ("company_id", "=", company.id),
+            ("journal_id", "=", journal.id),
+            ("collection_date", "=", collection_date),
+            ("calendar_prepared", "=", True),
+            ("state", "!=", "cancel"),
+        ]
+        if self.search_count(domain, limit=1):
+            return self
+        try:
+            with self.env.cr.savepoint():
+                batch = self.create(
+                    {
+                        "company_id": company.id,
+                        "journal_id": journal.id,
+                        "collection_date": collection_date,
+                        "calendar_prepared": True,
+                    }
+                )
+                batch.action_prepare()
+        except UserError as exc:
+            # Nothing to collect on that date: no batch, the receipts wait for a later one.
+            _logger.info("SEPA calendar of %s, %s: %s", company.name, collection_date, exc)
+            return self
+        except psycopg2.IntegrityError:
+            _logger.info("SEPA calendar of %s, %s: prepared by another run.", company.name, collection_date)
+            return self
+        if company.sepa_batch_auto_generate:
+            batch._generate_and_post_from_calendar()
+        batch._ask_to_send(today)
+        return batch
+
+    def _generate_and_post_from_calendar(self):
+        """Generate the file and post the debits, as the buttons do; a file that cannot be made is told on the batch."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                self.action_generate()
+                self.action_confirm()
+        except UserError as exc:
+            self.message_post(body=self.env._("The file could not be made by the daily job: %s", exc))
+
+    def _ask_to_send(self, today):
+        """A task for an accountant: check the batch, make its file where needed and send it to the bank."""
+        self.ensure_one()
+        summary = (
+            self.env._("Send the file to the bank")
+            if self.state != "draft"
+            else self.env._("Check the debits, generate the file and send it to the bank")
+        )
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            date_deadline=today,
+            summary=summary,
+            note=self.env._(
+                "Collection on %(date)s: %(count)s debit(s), %(amount)s; %(excluded)s receipt(s) left out.",
+                date=self.collection_date,
+                count=self.debit_count,
+                amount=self.currency_id.format(self.amount_total),
+                excluded=self.excluded_count,
+            ),
+            # The daily job runs as the superuser: the task goes to a person.
+            user_id=self.env.ref("base.user_admin", raise_if_not_found=False).id or self.env.uid,
+        )
+
+    def _demo_date_as_noticed(self):
+        """Demo data: date these batches on the first collection date the notices sent announced."""
+        for batch in self:
+            receipts = self.env["insurance.premium.receipt"].search(
+                [
+                    ("company_id", "=", batch.company_id.id),
+                    ("payment_method", "=", "sepa_dd"),
+                    ("state", "=", "open"),
+                    ("notice_date", "!=", False),
+                ]
+            )
+            if receipts:
+                batch.collection_date = min(receipts.mapped(lambda r: r._notice_debit_date()))
 
     def _instalment_domain(self):
         self.ensure_one()
@@ -159,8 +293,9 @@ class SepaDebitBatch(models.Model):
             # A rejected instalment breaks the plan: the dunning takes over, not a new debit.
             return "rejected"
         # The schedule sent with the grant is the debtor's pre-notification.
-        delay = timedelta(days=self.company_id.sepa_prenotification_days)
-        if instalment.request_id.date_decided.date() + delay > self.collection_date:
+        if not collection.notice_in_time(
+            instalment.request_id.date_decided.date(), self.company_id.sepa_prenotification_days, self.collection_date
+        ):
             return "notice_late"
         return False
 

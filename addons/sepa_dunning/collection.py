@@ -1,0 +1,96 @@
+"""When a direct debit is collected, free of any Odoo import.
+
+One rule gives the collection date of a receipt: the premium notice prints it
+(it is the debtor's pre-notification) and the calendar cron prepares the batch
+of that date. Both call :func:`debit_date`, and a batch takes a receipt only if
+:func:`notice_in_time` says its notice went out early enough.
+
+Collection dates are TARGET2 business days: every day but Saturdays, Sundays,
+1 January, Good Friday, Easter Monday, 1 May, 25 and 26 December.
+"""
+
+from datetime import date, timedelta
+from functools import lru_cache
+
+# TARGET2 closing days at a fixed date, as (month, day).
+FIXED_CLOSING_DAYS = ((1, 1), (5, 1), (12, 25), (12, 26))
+
+
+def easter_sunday(year):
+    """Easter Sunday of a Gregorian year (the anonymous Gregorian computus)."""
+    a = year % 19
+    b, c = divmod(year, 100)
+    d, e = divmod(b, 4)
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    leap = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * leap) // 451
+    month, day = divmod(h + leap - 7 * m + 114, 31)
+    return date(year, month, day + 1)
+
+
+@lru_cache(maxsize=64)
+def target2_closing_days(year):
+    """The weekdays and holidays on which TARGET2 settles nothing in ``year``, weekends aside."""
+    easter = easter_sunday(year)
+    fixed = {date(year, month, day) for month, day in FIXED_CLOSING_DAYS}
+    return frozenset(fixed | {easter - timedelta(days=2), easter + timedelta(days=1)})
+
+
+def is_business_day(day):
+    """Whether TARGET2 settles on ``day``."""
+    return day.weekday() < 5 and day not in target2_closing_days(day.year)
+
+
+def next_business_day(day):
+    """``day`` itself if it is a business day, else the first business day after it."""
+    while not is_business_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def add_business_days(day, count):
+    """The business day ``count`` business days after ``day`` (``day`` itself need not be one).
+
+    With ``count`` 0 it is :func:`next_business_day`.
+    """
+    if count < 0:
+        raise ValueError("A count of business days cannot be negative")
+    day = next_business_day(day) if count == 0 else day
+    for _step in range(count):
+        day = next_business_day(day + timedelta(days=1))
+    return day
+
+
+def notice_in_time(notice_date, prenotification_days, collection_date):
+    """Whether a notice sent on ``notice_date`` pre-notifies a debit collected on ``collection_date``."""
+    return bool(notice_date) and notice_date + timedelta(days=prenotification_days) <= collection_date
+
+
+def debit_date(due_date, notice_date, prenotification_days, lead_days=None):
+    """The collection date of a receipt falling due on ``due_date`` whose notice goes out on ``notice_date``.
+
+    The first business day that is on or after the due date, late enough for
+    the notice to be a pre-notification (:func:`notice_in_time`) and, where
+    the calendar prepares the batches ``lead_days`` business days ahead, whose
+    batch is prepared after the notice went out (whatever the order in which
+    the two daily jobs run that day).
+
+    :param lead_days: the calendar's lead time, or None when batches are made by hand
+    """
+    earliest = max(due_date, notice_date + timedelta(days=prenotification_days))
+    if lead_days is not None:
+        # The batch of collection_date_prepared_on(notice_date) may be made before the notice.
+        earliest = max(earliest, add_business_days(collection_date_prepared_on(notice_date, lead_days), 1))
+    return next_business_day(earliest)
+
+
+def collection_date_prepared_on(today, lead_days):
+    """The collection date whose batch is prepared on ``today``: ``lead_days`` business days ahead.
+
+    Every business day is the answer of exactly one first day (the days of a
+    weekend or holiday give the same answer as the business day before them).
+    """
+    return add_business_days(today, lead_days)
