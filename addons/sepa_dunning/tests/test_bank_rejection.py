@@ -139,6 +139,8 @@ class TestBankRejection(SepaCommon):
                 "sepa_charge_rejection_fee": True,
                 "sepa_fee_income_account_id": self.fee_income.id,
                 "dunning_policy_id": self.env.ref("sepa_dunning.dunning_policy_l113_3").id,
+                # Not presented again: the ladder starts at once, and its first notice asks for the fee.
+                "sepa_max_representations": 0,
             }
         )
         record = self._import(pain002(self.batch.name, [(self._e2e(0), 275.0, "AM04")]))
