@@ -56,6 +56,8 @@ class SepaReturnLine(models.Model):
                     if other
                     else self.env._("Nothing: already rejected")
                 )
+            elif line.match_state == "reported" and other == line.import_id:
+                line.action = self.env._("Nothing: reported twice in this file, its first line posts the rejection")
             elif line.match_state == "reported":
                 line.action = self.env._("Nothing: reported by %(file)s, which posts the rejection", file=other.name)
             elif line.match_state != "matched":

@@ -1,9 +1,10 @@
 import base64
 from datetime import date
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
-from odoo.exceptions import UserError
+from odoo.exceptions import LockError, UserError
 from odoo.tests import tagged
 
 from ..iso20022 import returns
@@ -496,5 +497,24 @@ class TestBankRejection(SepaCommon):
             pain002(self.batch.name, [(self._e2e(0), 275.0, "AM04"), (self._e2e(0), 275.0, "AM04")], msg_id="DUP")
         )
         self.assertEqual(sorted(record.line_ids.mapped("match_state")), ["matched", "reported"])
+        self.assertIn(
+            "reported twice in this file", record.line_ids.filtered(lambda line: line.match_state == "reported").action
+        )
         record.action_confirm()
         self._assert_rejected_once(0)
+
+    def test_a_debit_another_file_is_posting_at_this_moment_is_not_posted_and_nothing_changes(self):
+        record = self._import(pain002(self.batch.name, [(self._e2e(0), 275.0, "AM04"), (self._e2e(1), 275.0, "AM04")]))
+        moves = self.env["account.move"].search_count([])
+        # Another transaction holds the lock on a debit: it is confirming a file that rejects it.
+        Debit = self.registry["sepa.debit.line"]
+        with (
+            patch.object(Debit, "lock_for_update", side_effect=LockError("Cannot grab a lock on records")),
+            self.assertRaisesRegex(UserError, "Confirm .* again in a moment"),
+            self.cr.savepoint(),
+        ):
+            record.action_confirm()
+        self.assertEqual(self.env["account.move"].search_count([]), moves, "nothing posted")
+        self.assertEqual((record.state, self.receipts[0].state), ("parsed", "paid"))
+        record.action_confirm()
+        self.assertEqual(self.receipts[:2].mapped("state"), ["open", "open"])
