@@ -462,6 +462,7 @@ class TestBankRejection(SepaCommon):
             pain002(self.batch.name, [(self._e2e(0), 275.0, "AM04")], msg_id="STS-B", created="2026-01-08T10:00:00"),
             "b.xml",
         )
+        self.assertEqual(second.line_ids.match_state, "reported", "read after the first: it sees the first's line")
         # Read at the same moment, neither would see the other's lines: both matched.
         second.line_ids.write({"match_state": "matched", "reported_by_id": False})
         first.action_confirm()
