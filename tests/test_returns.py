@@ -151,7 +151,7 @@ def pain_tx(version, e2e, status="RJCT", why=None, amount="100.00", currency="EU
         el("StsId", status_id) if status_id else None,
         el("OrgnlInstrId", f"INSTR-{e2e}"),
         el("OrgnlEndToEndId", e2e),
-        el("TxSts", status),
+        el("TxSts", status) if status else None,  # None: the transaction says no status of its own
         why,
         el(
             "OrgnlTxRef",
@@ -678,6 +678,128 @@ def test_pain002_rejected_group_with_detail_gives_the_detailed_lines_only(versio
     )
     lines = parse_one(document(version, body)).lines
     assert [(line.end_to_end_id, line.reason_code) for line in lines] == [("E2E-000001", "AM04")]
+
+
+# A transaction's status: its own TxSts, else its block's PmtInfSts, else the group's GrpSts.
+
+
+@pytest.mark.parametrize("status", ["ACCP", "ACSC", "ACTC", "ACWC", "PDNG"])
+@pytest.mark.parametrize("version", PAIN002_VERSIONS)
+def test_pain002_accepted_report_without_transaction_status_rejects_nothing(version, status):
+    """A positive report: the bank lists the debits under an accepted block and group, with no TxSts."""
+    body = pain002(
+        version,
+        payment_block(
+            "PMT-RCUR",
+            pain_tx(version, "E2E-000001", status=None, mandate="UMR-000001"),
+            pain_tx(version, "E2E-000002", status=None, mandate="UMR-000002"),
+            status=status,
+        ),
+        group_status=status,
+    )
+    message = parse_one(document(version, body))
+    assert (message.lines, message.ignored) == ([], 2)
+
+
+@pytest.mark.parametrize("version", PAIN002_VERSIONS)
+def test_pain002_accepted_group_without_block_status_rejects_nothing(version):
+    body = pain002(
+        version,
+        payment_block("PMT-RCUR", pain_tx(version, "E2E-000001", status=None)),
+        group_status="ACCP",
+    )
+    message = parse_one(document(version, body))
+    assert (message.lines, message.ignored) == ([], 1)
+
+
+@pytest.mark.parametrize("version", PAIN002_VERSIONS)
+def test_pain002_partly_accepted_report_rejects_only_the_rejected_transaction(version):
+    body = pain002(
+        version,
+        payment_block(
+            "PMT-RCUR",
+            pain_tx(version, "E2E-000001", status=None, amount="80.00"),
+            pain_tx(version, "E2E-000002", status="ACSC", amount="90.00"),
+            pain_tx(version, "E2E-000003", why=reason(version, "AM04", "PROVISION INSUFFISANTE"), amount="100.00"),
+            status="PART",
+        ),
+        group_status="PART",
+    )
+    message = parse_one(document(version, body))
+    assert [(line.end_to_end_id, line.reason_code, line.amount) for line in message.lines] == [
+        ("E2E-000003", "AM04", Decimal("100.00"))
+    ]
+    assert message.ignored == 2
+
+
+@pytest.mark.parametrize("version", PAIN002_VERSIONS)
+def test_pain002_transactions_without_status_under_a_rejected_block_are_rejected_with_its_reason(version):
+    body = pain002(
+        version,
+        payment_block(
+            "PMT-FRST",
+            pain_tx(version, "E2E-000001", status=None, amount="80.00"),
+            pain_tx(version, "E2E-000002", status="ACCP", amount="90.00"),
+            status="RJCT",
+            why=reason(version, "DT01", "INVALID COLLECTION DATE"),
+        ),
+        payment_block("PMT-RCUR", pain_tx(version, "E2E-000003", status=None), status="ACCP"),
+        group_status="PART",
+    )
+    message = parse_one(document(version, body))
+    assert [(line.end_to_end_id, line.original_payment_info_id, line.reason_code) for line in message.lines] == [
+        ("E2E-000001", "PMT-FRST", "DT01")
+    ]
+    assert message.ignored == 2, "a transaction's own status wins over its block's"
+
+
+@pytest.mark.parametrize("version", PAIN002_VERSIONS)
+def test_pain002_transactions_without_status_under_a_rejected_group_are_rejected_with_its_reason(version):
+    body = pain002(
+        version,
+        payment_block("PMT-RCUR", pain_tx(version, "E2E-000001", status=None, amount="80.00")),
+        group_status="RJCT",
+        group_why=reason(version, "AM05", "DUPLICATION"),
+    )
+    message = parse_one(document(version, body))
+    assert [(line.end_to_end_id, line.reason_code, line.amount) for line in message.lines] == [
+        ("E2E-000001", "AM05", Decimal("80.00"))
+    ]
+
+
+@pytest.mark.parametrize("version", PAIN002_VERSIONS)
+def test_pain002_rejected_group_with_blocks_but_no_transactions_rejects_each_block(version):
+    body = pain002(
+        version,
+        payment_block("PMT-FRST"),
+        payment_block("PMT-RCUR"),
+        group_status="RJCT",
+        group_why=reason(version, "FF01", "INVALID FILE FORMAT"),
+    )
+    message = parse_one(document(version, body))
+    assert [(line.original_payment_info_id, line.end_to_end_id, line.reason_code) for line in message.lines] == [
+        ("PMT-FRST", "", "FF01"),
+        ("PMT-RCUR", "", "FF01"),
+    ]
+
+
+@pytest.mark.parametrize("version", PAIN002_VERSIONS)
+def test_pain002_accepted_block_of_a_rejected_group_is_not_rejected(version):
+    body = pain002(
+        version,
+        payment_block("PMT-FRST", status="ACCP"),
+        payment_block("PMT-RCUR", status="RJCT", why=reason(version, "MS03")),
+        group_status="RJCT",
+        group_why=reason(version, "FF01"),
+    )
+    message = parse_one(document(version, body))
+    assert [(line.original_payment_info_id, line.reason_code) for line in message.lines] == [("PMT-RCUR", "MS03")]
+
+
+@pytest.mark.parametrize("version", PAIN002_VERSIONS)
+def test_pain002_rejected_block_reason_may_be_proprietary(version):
+    body = pain002(version, payment_block("PMT-FRST", status="RJCT", why=reason(version, "B042", proprietary=True)))
+    assert [line.reason_code for line in parse_one(document(version, body)).lines] == ["B042"]
 
 
 @pytest.mark.parametrize("version", PAIN002_VERSIONS)

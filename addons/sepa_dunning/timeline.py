@@ -278,3 +278,58 @@ def due_steps(
         if day <= today:
             due.append((case_key, reached, step, day))
     return due
+
+
+# -----------------------------------------------------------------------------
+# A rejected direct debit presented again (insufficient funds, AM04) comes before
+# any reminder: the ladder waits for the next batch's outcome, and then counts from
+# the first rejection, not from the day the re-presentation failed.
+# -----------------------------------------------------------------------------
+
+TO_COLLECT = "to_collect"  # in a batch, not posted yet
+COLLECTED = "collected"
+REJECTED = "rejected"
+
+
+def presented_again(rejections: int, last_represents: bool, limit: int, can_present: bool = True) -> bool:
+    """Whether a receipt whose last debit was rejected goes into the next batch again.
+
+    :param rejections: how many of its debits were rejected so far
+    :param last_represents: the last rejection's reason presents the debit again (AM04)
+    :param limit: how many times a rejected debit may be presented again
+    :param can_present: the receipt can still be debited (its mandate is active)
+    """
+    return bool(rejections) and last_represents and can_present and rejections <= limit
+
+
+def representation_pending(debits: Sequence[tuple[str, bool]], limit: int, can_present: bool = True) -> bool:
+    """Whether a receipt waits for a re-presentation of its rejected debit: no reminder meanwhile.
+
+    :param debits: the receipt's debits, oldest first, as ``(state, represents)``:
+        ``state`` one of :data:`TO_COLLECT`, :data:`COLLECTED`, :data:`REJECTED`
+        (the caller leaves out excluded and cancelled ones), ``represents`` whether
+        a rejected debit's reason presents it again
+    :return: True while the debit presented again is in a batch not posted yet, or
+        the last rejection will be presented again (:func:`presented_again`); False
+        once collected, or rejected for good
+    """
+    rejected = [represents for state, represents in debits if state == REJECTED]
+    if not rejected:
+        return False
+    last_state, last_represents = debits[-1]
+    if last_state == TO_COLLECT:
+        return True
+    if last_state == REJECTED:
+        return presented_again(len(rejected), last_represents, limit, can_present)
+    return False
+
+
+def ladder_start(first_due: date, first_rejection: date | None) -> date:
+    """The day a receipt's ladder counts from: its due date, or the day its debit first failed, if later.
+
+    A receipt collected by direct debit is not late before the bank rejects the
+    debit; a re-presentation that fails again does not move this day.
+    """
+    if first_rejection is None or first_rejection < first_due:
+        return first_due
+    return first_rejection

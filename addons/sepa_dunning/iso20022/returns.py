@@ -193,17 +193,39 @@ def parse_xml(content, filename=""):
     return message
 
 
+REJECTED = "RJCT"  # the only status that rejects: ACCP, ACSC, ACTC, ACWC, PART, PDNG... do not
+
+
+def _reason(node):
+    """The reason code of a status (``StsRsnInf``) at ``node``, ISO code else proprietary."""
+    return _text(node, "StsRsnInf/Rsn/Cd") or _text(node, "StsRsnInf/Rsn/Prtry")
+
+
 def _read_pain002(body, message):
+    """Rejected debits of a status report.
+
+    A transaction's status is its own ``TxSts``, else its payment block's
+    ``PmtInfSts``, else the group's ``GrpSts``; its reason comes from the same
+    level as its status. Only ``RJCT`` rejects. A block (or a whole message)
+    rejected without transaction details is one line naming the block (or the
+    message): every debit of it is rejected.
+    """
     group = _local(body, "OrgnlGrpInfAndSts")
     original_msg = _text(group[0], "OrgnlMsgId") if group else ""
     group_status = _text(group[0], "GrpSts") if group else ""
-    group_reason = _text(group[0], "StsRsnInf/Rsn/Cd") if group else ""
-    for info in _local(body, "OrgnlPmtInfAndSts"):
+    group_reason = _reason(group[0]) if group else ""
+    blocks = _local(body, "OrgnlPmtInfAndSts")
+    for info in blocks:
         info_id = _text(info, "OrgnlPmtInfId")
-        info_status = _text(info, "PmtInfSts")
+        own_status = _text(info, "PmtInfSts")
+        info_status, info_reason = (own_status, _reason(info)) if own_status else (group_status, group_reason)
+        # A block's own reason, given with no status of its own, still says why.
+        info_reason = info_reason or _reason(info)
         transactions = _local(info, "TxInfAndSts")
         for tx in transactions:
-            if _text(tx, "TxSts") not in ("RJCT", ""):
+            tx_status = _text(tx, "TxSts")
+            status, reason = (tx_status, _reason(tx)) if tx_status else (info_status, _reason(tx) or info_reason)
+            if status != REJECTED:
                 message.ignored += 1
                 continue
             amount, currency = _amount(tx, "OrgnlTxRef/Amt/InstdAmt")
@@ -215,24 +237,25 @@ def _read_pain002(body, message):
                     mandate_id=_text(tx, "OrgnlTxRef/MndtRltdInf/MndtId"),
                     amount=amount,
                     currency=currency,
-                    reason_code=_text(tx, "StsRsnInf/Rsn/Cd") or _text(tx, "StsRsnInf/Rsn/Prtry"),
+                    reason_code=reason,
                     additional_info=" ".join(_string(n) for n in _local(tx, "StsRsnInf/AddtlInf")).strip(),
                     date=message.created,
                     kind="reject",
                     bank_reference=_text(tx, "StsId"),
                 )
             )
-        if not transactions and info_status == "RJCT":
+        if not transactions and info_status == REJECTED:
             # The whole payment information block was rejected.
             message.lines.append(
                 ReturnLine(
                     original_message_id=original_msg,
                     original_payment_info_id=info_id,
-                    reason_code=_text(info, "StsRsnInf/Rsn/Cd"),
+                    reason_code=info_reason,
                     date=message.created,
                 )
             )
-    if not message.lines and group_status == "RJCT":
+    if not blocks and group_status == REJECTED:
+        # The whole original message was rejected.
         message.lines.append(
             ReturnLine(original_message_id=original_msg, reason_code=group_reason, date=message.created)
         )

@@ -50,6 +50,19 @@ class ArrearsCase(models.Model):
         tracking=True,
         help="While paused, no level is reached; the ladder resumes where it stood.",
     )
+    dunning_represent_pending = fields.Boolean(
+        string="Debit Presented Again",
+        compute="_compute_dunning_representation",
+        store=True,
+        help="A debit rejected for insufficient funds goes into the next batch again: no level is reached "
+        "until it is collected (the case closes) or rejected again for good.",
+    )
+    dunning_start_date = fields.Date(
+        string="Ladder Counts From",
+        compute="_compute_dunning_representation",
+        store=True,
+        help="The oldest open receipt's due date, or the day its direct debit was first rejected if later.",
+    )
     notice_ids = fields.One2many("dunning.notice", "case_id", string="Notices")
     notice_count = fields.Integer(compute="_compute_notice_count")
 
@@ -65,11 +78,74 @@ class ArrearsCase(models.Model):
             )
 
     @api.depends(
+        "receipt_ids.state",
+        "receipt_ids.amount_residual",
+        "receipt_ids.date_due",
+        "receipt_ids.debit_line_ids.state",
+        "receipt_ids.debit_line_ids.return_reason_id.action",
+        "receipt_ids.contract_id.payment_method",
+        "receipt_ids.contract_id.mandate_id.state",
+        "company_id.sepa_max_representations",
+    )
+    def _compute_dunning_representation(self):
+        receipts = self._open_receipts()
+        first_rejection = dict(
+            self.env["sepa.return.line"]._read_group(
+                [("receipt_id", "in", receipts.ids), ("state", "=", "done"), ("match_state", "=", "matched")],
+                ["receipt_id"],
+                ["date:min"],
+            )
+        )
+        for case in self:
+            pending, starts = False, []
+            for receipt in case._open_receipts():
+                starts.append(timeline.ladder_start(receipt.date_due, first_rejection.get(receipt)))
+                # An instalment's debit is not presented again: its rejection breaks the plan
+                # and the dunning resumes at once.
+                debits = receipt.debit_line_ids.filtered(
+                    lambda debit: (
+                        not debit.instalment_id
+                        and debit.state in (timeline.TO_COLLECT, timeline.COLLECTED, timeline.REJECTED)
+                    )
+                ).sorted("id")
+                contract = receipt.contract_id
+                pending = pending or timeline.representation_pending(
+                    [(debit.state, debit.return_reason_id.action == "represent") for debit in debits],
+                    case.company_id.sepa_max_representations,
+                    can_present=contract.payment_method == "sepa_dd" and contract.mandate_id.state == "active",
+                )
+            case.dunning_represent_pending = pending
+            case.dunning_start_date = min(starts, default=False)
+
+    def _dunning_row(self):
+        """What the ladder needs of the case, the same for the form's next level and for the daily run.
+
+        :return: ``(case id, policy id, levels reached, day the ladder counts from,
+            day the last level was reached, paused)``, as :func:`timeline.due_steps` reads it
+        """
+        self.ensure_one()
+        paused = (
+            bool(self.dunning_pause)
+            or self.dunning_represent_pending
+            or self.state != "open"
+            or not self.dunning_start_date
+        )
+        return (
+            self.id,
+            self.dunning_policy_id.id,
+            self.dunning_step,
+            self.dunning_start_date or None,
+            self.dunning_level_date or None,
+            paused,
+        )
+
+    @api.depends(
         "state",
         "dunning_pause",
+        "dunning_represent_pending",
         "dunning_step",
         "dunning_level_date",
-        "oldest_due_date",
+        "dunning_start_date",
         "dunning_policy_id.business_day_holidays",
         "dunning_policy_id.level_ids.sequence",
         "dunning_policy_id.level_ids.delay",
@@ -82,20 +158,14 @@ class ArrearsCase(models.Model):
         holidays_by_policy = {}
         for case in self:
             policy = case.dunning_policy_id
-            if case.state != "open" or case.dunning_pause or not policy or not case.oldest_due_date:
+            _id, _policy, reached, start, last_date, paused = case._dunning_row()
+            if paused or not policy:
                 case.dunning_next_date = case.dunning_next_level_id = False
                 continue
             if policy not in steps_by_policy:
                 steps_by_policy[policy] = policy._steps()
-                year = case.oldest_due_date.year
-                holidays_by_policy[policy] = policy._holidays(range(year - 1, year + 3))
-            found = timeline.next_step(
-                steps_by_policy[policy],
-                case.dunning_step,
-                case.oldest_due_date,
-                case.dunning_level_date or None,
-                holidays_by_policy[policy],
-            )
+                holidays_by_policy[policy] = policy._holidays(range(start.year - 1, start.year + 3))
+            found = timeline.next_step(steps_by_policy[policy], reached, start, last_date, holidays_by_policy[policy])
             if found:
                 _index, step, date = found
                 case.dunning_next_date = date
@@ -117,6 +187,7 @@ class ArrearsCase(models.Model):
         return [
             ("state", "=", "open"),
             ("dunning_pause", "=", False),
+            ("dunning_represent_pending", "=", False),
             ("dunning_next_date", "<=", today),
         ]
 
@@ -183,24 +254,13 @@ class ArrearsCase(models.Model):
         """
         if not self:
             return self.env["dunning.notice"]
-        rows = []
         steps_by_policy = {}
         holidays = frozenset()
         for policy in self.dunning_policy_id:
             steps_by_policy[policy.id] = policy._steps()
-            years = {d.year for d in self.mapped("oldest_due_date") if d} | {today.year}
+            years = {d.year for d in self.mapped("dunning_start_date") if d} | {today.year}
             holidays |= policy._holidays(range(min(years) - 1, today.year + 2))
-        for case in self:
-            rows.append(
-                (
-                    case.id,
-                    case.dunning_policy_id.id,
-                    case.dunning_step,
-                    case.oldest_due_date,
-                    case.dunning_level_date or None,
-                    bool(case.dunning_pause) or case.state != "open" or not case.oldest_due_date,
-                )
-            )
+        rows = [case._dunning_row() for case in self]
         due = timeline.due_steps(rows, steps_by_policy, today, holidays)
         if not due:
             return self.env["dunning.notice"]

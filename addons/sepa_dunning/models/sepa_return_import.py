@@ -3,18 +3,23 @@ import hashlib
 from collections import defaultdict
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import LockError, UserError
 from odoo.fields import Command
 from odoo.tools import split_every
 
 from ..iso20022 import returns
 from .sepa_debit_batch import POSTING_CHUNK
 
+# A line in one of these states changes nothing and needs no one: the bank reported
+# again a rejection posted (or about to be posted) by another line.
+REPORTED_STATES = ("already_rejected", "reported")
+
 MATCH_STATES = [
     ("matched", "Matched"),
     ("unmatched", "No debit found"),
     ("amount_mismatch", "Amount differs from the debit"),
     ("already_rejected", "Debit already rejected"),
+    ("reported", "Reported by another file"),
     ("other_company", "Debit of another company"),
     ("not_posted", "Debit not posted yet"),
 ]
@@ -45,6 +50,11 @@ class SepaReturnImport(models.Model):
     ignored_count = fields.Integer(readonly=True, help="Entries of the file without return information.")
     line_ids = fields.One2many("sepa.return.line", "import_id", string="Lines")
     matched_count = fields.Integer(compute="_compute_counts")
+    reported_count = fields.Integer(
+        compute="_compute_counts",
+        string="Already Reported",
+        help="Rejections the bank reported again: already posted, or carried by another file; nothing to do.",
+    )
     issue_count = fields.Integer(compute="_compute_counts", string="Lines to Resolve")
     amount_total = fields.Monetary(compute="_compute_counts")
     move_ids = fields.Many2many(
@@ -68,8 +78,10 @@ class SepaReturnImport(models.Model):
     def _compute_counts(self):
         for record in self:
             matched = record.line_ids.filtered(lambda line: line.match_state == "matched")
+            reported = record.line_ids.filtered(lambda line: line.match_state in REPORTED_STATES)
             record.matched_count = len(matched)
-            record.issue_count = len(record.line_ids) - len(matched)
+            record.reported_count = len(reported)
+            record.issue_count = len(record.line_ids) - len(matched) - len(reported)
             record.amount_total = sum(matched.mapped("amount"))
 
     @api.model_create_multi
@@ -105,8 +117,7 @@ class SepaReturnImport(models.Model):
             messages = returns.parse(content, self.filename or "")
         except returns.BankFileError as exc:
             raise UserError(_("The bank file cannot be read: %(reason)s", reason=exc)) from exc
-        vals_list = self._prepare_line_vals([line for message in messages for line in message.lines])
-        self.env["sepa.return.line"].create(vals_list)
+        self._create_lines([line for message in messages for line in message.lines])
         self.write(
             {
                 "file_hash": digest,
@@ -118,8 +129,23 @@ class SepaReturnImport(models.Model):
         )
         return True
 
+    def _create_lines(self, bank_lines):
+        """Create the lines of ``bank_lines``; a debit reported twice in the file is carried by its first line."""
+        vals_list = self._prepare_line_vals(bank_lines)
+        lines = self.env["sepa.return.line"].create(vals_list)
+        first_by_debit = {}
+        for line in lines.filtered("debit_line_id"):
+            first = first_by_debit.setdefault(line.debit_line_id, line)
+            if first != line and line.match_state == "reported" and not line.reported_by_id:
+                line.reported_by_id = first
+        return lines
+
     def _prepare_line_vals(self, bank_lines):
-        """One line per debit concerned, matched in batch by end-to-end id (or batch id)."""
+        """One line per debit concerned, matched in batch by end-to-end id (or batch id).
+
+        A debit already rejected, or already matched by another file not confirmed
+        yet (or by an earlier line of this file), is flagged, never matched twice.
+        """
         self.ensure_one()
         # sudo: the search must see debits of every company, only to flag a foreign
         # one; nothing of it is shown but the fact that it is not ours.
@@ -127,16 +153,57 @@ class SepaReturnImport(models.Model):
         reasons = {r.code: r for r in self.env["sepa.return.reason"].with_context(active_test=False).search([])}
         e2e_ids = [line.end_to_end_id for line in bank_lines if line.end_to_end_id]
         debits = {d.end_to_end_id: d for d in Debit.search([("end_to_end_id", "in", e2e_ids)])}
-        vals_list = []
+        concerned_by_line = []
         for bank_line in bank_lines:
             if bank_line.end_to_end_id:
                 concerned = [debits.get(bank_line.end_to_end_id)]
             else:
                 # A whole payment-information block or file was rejected.
                 concerned = self._debits_of_block(Debit, bank_line) or [None]
+            concerned_by_line.append((bank_line, concerned))
+        all_debits = Debit.browse({debit.id for _line, concerned in concerned_by_line for debit in concerned if debit})
+        reported = self._reporting_lines(all_debits)
+        vals_list = []
+        in_file = set()  # debits an earlier line of this file matched
+        for bank_line, concerned in concerned_by_line:
             for debit in concerned:
-                vals_list.append(self._line_vals(bank_line, debit, reasons))
+                vals = self._line_vals(bank_line, debit, reasons, reported)
+                if debit and debit.id in in_file and vals["match_state"] == "matched":
+                    vals["match_state"] = "reported"  # its first line carries it
+                elif vals["match_state"] == "matched":
+                    in_file.add(debit.id)
+                vals_list.append(vals)
         return vals_list
+
+    def _reporting_lines(self, debits):
+        """{debit id: the line of another file that posted its rejection, or that matched it, not confirmed yet}.
+
+        A posted rejection wins over a pending one; among pending ones, the oldest.
+        """
+        if not debits:
+            return {}
+        # sudo: the debits may be of another company (flagged as such); only ids are read.
+        lines = (
+            self.env["sepa.return.line"]
+            .sudo()
+            .search(
+                [
+                    ("debit_line_id", "in", debits.ids),
+                    ("import_id", "not in", self.ids),
+                    ("match_state", "=", "matched"),
+                    "|",
+                    ("state", "=", "done"),
+                    ("import_id.state", "=", "parsed"),
+                ],
+                order="id",
+            )
+        )
+        found = {}
+        for line in lines:
+            current = found.get(line.debit_line_id.id)
+            if current is None or (line.state == "done" and current.state != "done"):
+                found[line.debit_line_id.id] = line
+        return {debit_id: line.sudo(False) for debit_id, line in found.items()}
 
     def _debits_of_block(self, Debit, bank_line):
         batch_name, sequence = bank_line.original_message_id, None
@@ -147,7 +214,7 @@ class SepaReturnImport(models.Model):
             domain.append(("sequence_type", "=", sequence))
         return list(Debit.search(domain)) if batch_name else []
 
-    def _line_vals(self, bank_line, debit, reasons):
+    def _line_vals(self, bank_line, debit, reasons, reported):
         reason = reasons.get(bank_line.reason_code)
         amount = float(bank_line.amount) if bank_line.amount is not None else (debit.amount if debit else 0.0)
         vals = {
@@ -162,18 +229,30 @@ class SepaReturnImport(models.Model):
             "date": bank_line.date or fields.Date.context_today(self),
             "bank_reference": bank_line.bank_reference,
         }
-        vals.update(self._match_vals(debit, amount if bank_line.amount is not None else None))
+        reporting = reported.get(debit.id) if debit else None
+        vals.update(self._match_vals(debit, amount if bank_line.amount is not None else None, reporting))
         return vals
 
-    def _match_vals(self, debit, amount):
-        """How a rejection of ``amount`` (None: the bank did not say) matches ``debit``: flagged, never guessed."""
+    def _match_vals(self, debit, amount, reporting=None):
+        """How a rejection of ``amount`` (None: the bank did not say) matches ``debit``: flagged, never guessed.
+
+        :param reporting: the line of another file that posted the debit's rejection,
+            or matched it and is not confirmed yet: this line is then only a report of it
+        """
         if not debit:
             return {"match_state": "unmatched"}
         if debit.company_id != self.company_id:
             return {"match_state": "other_company"}  # no link to a record the user may not read
-        vals = {"debit_line_id": debit.id, "receipt_id": debit.receipt_id.id, "mandate_id": debit.mandate_id.id}
+        vals = {
+            "debit_line_id": debit.id,
+            "receipt_id": debit.receipt_id.id,
+            "mandate_id": debit.mandate_id.id,
+            "reported_by_id": reporting.id if reporting else False,
+        }
         if debit.state == "rejected":
             vals["match_state"] = "already_rejected"
+        elif reporting:
+            vals["match_state"] = "reported"
         elif debit.state != "collected" or not debit.move_line_id:
             vals["match_state"] = "not_posted"
         elif amount is not None and abs(amount - debit.amount) > 0.005:
@@ -222,18 +301,69 @@ class SepaReturnImport(models.Model):
         self.ensure_one()
         if self.state != "parsed":
             raise UserError(_("Read file %s before confirming it.", self.name))
-        lines = self.line_ids.filtered(lambda line: line.match_state == "matched" and line.state == "to_process")
+        lines = self.line_ids.filtered(
+            lambda line: line.match_state in ("matched", "reported") and line.state == "to_process"
+        )
+        lines = self._recheck(lines)
         self._process(lines)
         self.state = "done"
         self._ask_accountant(lines)
         self.message_post(
             body=_(
-                "%(done)s rejection(s) posted, %(issues)s line(s) left to resolve.",
+                "%(done)s rejection(s) posted, %(reported)s already reported, %(issues)s line(s) left to resolve.",
                 done=len(lines),
+                reported=self.reported_count,
                 issues=self.issue_count,
             )
         )
         return True
+
+    def _recheck(self, lines):
+        """The lines of ``lines`` to post now, read again from the database under a lock on their debits.
+
+        What the file showed when it was read may be stale: another file may have
+        posted the same rejection since, or be posting it at this very moment. Each
+        debit is locked, then read again: one already rejected flags its line, so
+        that two files confirmed at once, or one after the other, post one rejection.
+        A line reported by another file is not posted; it is flagged once that file
+        posted the rejection.
+
+        :raise UserError: when another transaction holds a debit (it is posting it)
+        """
+        debits = lines.debit_line_id
+        try:
+            debits.lock_for_update()
+        except LockError as exc:
+            raise UserError(
+                self.env._(
+                    "Another bank file is posting rejections of the same debits at this moment. "
+                    "Confirm %(name)s again in a moment: the rejections it posts will be listed as already rejected.",
+                    name=self.name,
+                )
+            ) from exc
+        # Read again what another transaction may have changed before the lock was taken.
+        debits.flush_recordset(["state", "move_line_id"])
+        debits.invalidate_recordset(["state", "move_line_id"])
+        posted = self._reporting_lines(debits.filtered(lambda debit: debit.state == "rejected"))
+        to_post = self.env["sepa.return.line"]
+        already = defaultdict(lambda: self.env["sepa.return.line"])  # by the line that posted the rejection
+        not_posted = self.env["sepa.return.line"]
+        first_by_debit = {}
+        for line in lines:
+            debit = line.debit_line_id
+            if debit.state == "rejected" or debit in first_by_debit:
+                already[posted.get(debit.id) or first_by_debit.get(debit)] |= line
+            elif line.match_state == "reported":
+                continue  # the other file carries it
+            elif debit.state != "collected" or not debit.move_line_id:
+                not_posted |= line
+            else:
+                first_by_debit[debit] = line
+                to_post |= line
+        for reporting, group in already.items():
+            group.write({"match_state": "already_rejected", "reported_by_id": reporting.id if reporting else False})
+        not_posted.match_state = "not_posted"
+        return to_post
 
     def _process(self, lines):
         """Post the rejections of matched ``lines``: accounting, fees, mandates, arrears."""
@@ -255,7 +385,7 @@ class SepaReturnImport(models.Model):
     def _ask_accountant(self, lines):
         """An activity for what the file leaves to a person: codes asking for it, lines that matched nothing."""
         review = lines.filtered(lambda line: not line.reason_id or line.reason_id.action == "manual")
-        issues = self.line_ids.filtered(lambda line: line.match_state != "matched")
+        issues = self.line_ids.filtered(lambda line: line.match_state not in ("matched", *REPORTED_STATES))
         if not (review or issues):
             return
         notes = [

@@ -32,6 +32,16 @@ class SepaReturnLine(models.Model):
     match_state = fields.Selection(MATCH_STATES, required=True, default="unmatched")
     action = fields.Char(string="What Happens", compute="_compute_action")
     state = fields.Selection([("to_process", "To Process"), ("done", "Done")], default="to_process", required=True)
+    reported_by_id = fields.Many2one(
+        "sepa.return.line",
+        string="Rejection Carried By",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+        help="The line (of another file, or earlier in this one) that posted this debit's rejection, "
+        "or that will post it when its file is confirmed.",
+    )
+    reported_by_import_id = fields.Many2one(related="reported_by_id.import_id", string="Reported By")
     fee_line_id = fields.Many2one(
         "account.move.line", string="Fee Charged", readonly=True, help="The bank's fee charged on to the client."
     )
@@ -39,7 +49,18 @@ class SepaReturnLine(models.Model):
     def _compute_action(self):
         actions = dict(self.env["sepa.return.reason"]._fields["action"]._description_selection(self.env))
         for line in self:
-            if line.match_state != "matched":
+            other = line.reported_by_id.import_id
+            if line.match_state == "already_rejected":
+                line.action = (
+                    self.env._("Nothing: already rejected by %(file)s", file=other.name)
+                    if other
+                    else self.env._("Nothing: already rejected")
+                )
+            elif line.match_state == "reported" and other == line.import_id:
+                line.action = self.env._("Nothing: reported twice in this file, its first line posts the rejection")
+            elif line.match_state == "reported":
+                line.action = self.env._("Nothing: reported by %(file)s, which posts the rejection", file=other.name)
+            elif line.match_state != "matched":
                 line.action = self.env._("Nothing: to resolve by hand")
             elif not line.reason_id:
                 line.action = self.env._("Receipt reopened; unknown code: ask an accountant")
@@ -68,7 +89,7 @@ class SepaReturnLine(models.Model):
         if self.state == "done":
             raise UserError(self.env._("This rejection is already posted."))
         record = self.import_id
-        vals = record._match_vals(debit, self.amount)
+        vals = record._match_vals(debit, self.amount, record._reporting_lines(debit).get(debit.id))
         if vals["match_state"] != "matched":
             states = dict(self._fields["match_state"]._description_selection(self.env))
             raise UserError(
@@ -88,5 +109,5 @@ class SepaReturnLine(models.Model):
             )
         )
         if record.state == "done":
-            record._process(self)
+            record._process(record._recheck(self))
         return True

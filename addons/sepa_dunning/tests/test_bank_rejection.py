@@ -1,32 +1,56 @@
 import base64
 from datetime import date
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
-from odoo.exceptions import UserError
+from odoo.exceptions import LockError, UserError
 from odoo.tests import tagged
 
 from ..iso20022 import returns
 from .common import CREDITOR_IBAN, SepaCommon
 
 
-def pain002(batch_name, rejections, version="pain.002.001.03"):
-    """A pain.002 status report rejecting ``rejections``: [(end_to_end_id, amount, code)]."""
+def pain002(
+    batch_name,
+    rejections,
+    version="pain.002.001.03",
+    msg_id=None,
+    created="2026-01-07T09:00:00",
+    group_status="",
+    block_status="",
+    block_reason="",
+):
+    """A pain.002 status report on ``rejections``: [(end_to_end_id, amount, code)].
+
+    A code gives the transaction its own RJCT status; an empty one, no status of its
+    own (it takes its block's, else the group's). ``block_reason`` rejects the block.
+    """
+
+    def status(code):
+        if not code:
+            return ""
+        return f"""<TxSts>RJCT</TxSts>
+        <StsRsnInf><Rsn><Cd>{code}</Cd></Rsn><AddtlInf>bank says {code}</AddtlInf></StsRsnInf>"""
+
     transactions = "".join(
-        f"""<TxInfAndSts><StsId>REJ-{e2e}</StsId><OrgnlEndToEndId>{e2e}</OrgnlEndToEndId><TxSts>RJCT</TxSts>
-        <StsRsnInf><Rsn><Cd>{code}</Cd></Rsn><AddtlInf>bank says {code}</AddtlInf></StsRsnInf>
+        f"""<TxInfAndSts><StsId>REJ-{e2e}</StsId><OrgnlEndToEndId>{e2e}</OrgnlEndToEndId>{status(code)}
         <OrgnlTxRef><Amt><InstdAmt Ccy="EUR">{amount:.2f}</InstdAmt></Amt></OrgnlTxRef></TxInfAndSts>"""
         for e2e, amount, code in rejections
     )
+    group = f"<GrpSts>{group_status}</GrpSts>" if group_status else ""
+    block = f"<PmtInfSts>{block_status}</PmtInfSts>" if block_status else ""
+    if block_reason:
+        block += f"<StsRsnInf><Rsn><Cd>{block_reason}</Cd></Rsn></StsRsnInf>"
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <Document xmlns="urn:iso:std:iso:20022:tech:xsd:{version}"><CstmrPmtStsRpt>
-<GrpHdr><MsgId>STS-{batch_name}</MsgId><CreDtTm>2026-01-07T09:00:00</CreDtTm></GrpHdr>
-<OrgnlGrpInfAndSts><OrgnlMsgId>{batch_name}</OrgnlMsgId><OrgnlMsgNmId>pain.008.001.08</OrgnlMsgNmId></OrgnlGrpInfAndSts>
-<OrgnlPmtInfAndSts><OrgnlPmtInfId>{batch_name}-RCUR</OrgnlPmtInfId>{transactions}</OrgnlPmtInfAndSts>
+<GrpHdr><MsgId>{msg_id or f"STS-{batch_name}"}</MsgId><CreDtTm>{created}</CreDtTm></GrpHdr>
+<OrgnlGrpInfAndSts><OrgnlMsgId>{batch_name}</OrgnlMsgId><OrgnlMsgNmId>pain.008.001.08</OrgnlMsgNmId>{group}</OrgnlGrpInfAndSts>
+<OrgnlPmtInfAndSts><OrgnlPmtInfId>{batch_name}-RCUR</OrgnlPmtInfId>{block}{transactions}</OrgnlPmtInfAndSts>
 </CstmrPmtStsRpt></Document>""".encode()
 
 
-def camt054(rejections):
+def camt054(rejections, msg_id="NTF-1"):
     entries = "".join(
         f"""<Ntry><Amt Ccy="EUR">{amount:.2f}</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts>
         <BookgDt><Dt>2026-01-09</Dt></BookgDt><NtryDtls><TxDtls><Refs><EndToEndId>{e2e}</EndToEndId></Refs>
@@ -36,7 +60,7 @@ def camt054(rejections):
     )
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"><BkToCstmrDbtCdtNtfctn>
-<GrpHdr><MsgId>NTF-1</MsgId><CreDtTm>2026-01-09T08:00:00</CreDtTm></GrpHdr>
+<GrpHdr><MsgId>{msg_id}</MsgId><CreDtTm>2026-01-09T08:00:00</CreDtTm></GrpHdr>
 <Ntfctn><Id>N1</Id>{entries}</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>""".encode()
 
 
@@ -116,6 +140,8 @@ class TestBankRejection(SepaCommon):
                 "sepa_charge_rejection_fee": True,
                 "sepa_fee_income_account_id": self.fee_income.id,
                 "dunning_policy_id": self.env.ref("sepa_dunning.dunning_policy_l113_3").id,
+                # Not presented again: the ladder starts at once, and its first notice asks for the fee.
+                "sepa_max_representations": 0,
             }
         )
         record = self._import(pain002(self.batch.name, [(self._e2e(0), 275.0, "AM04")]))
@@ -317,3 +343,179 @@ class TestBankRejection(SepaCommon):
             with self.subTest(message=message), self.assertRaisesRegex(UserError, message), self.cr.savepoint():
                 self._import(content)
         self.assertFalse(self.env["sepa.return.line"].search([]))
+
+    # -------------------------------------------------------------------------
+    # Statuses: only RJCT rejects, the transaction's own, else its block's, else the group's
+    # -------------------------------------------------------------------------
+
+    def _all_debits(self, code=""):
+        return [(self._e2e(index), 275.0, code) for index in range(3)]
+
+    def test_accepted_status_report_rejects_nothing(self):
+        moves = self.env["account.move"].search_count([])
+        for status in ("ACCP", "ACSC", "PDNG"):
+            with self.subTest(status=status):
+                content = pain002(
+                    self.batch.name,
+                    self._all_debits(),
+                    msg_id=f"ACK-{status}",
+                    group_status=status,
+                    block_status=status,
+                )
+                record = self._import(content, f"ack-{status}.xml")
+                self.assertFalse(record.line_ids)
+                self.assertEqual(record.ignored_count, 3)
+                record.action_confirm()
+                self.assertFalse(record.move_ids)
+        self.assertEqual(self.env["account.move"].search_count([]), moves, "no entry")
+        self.assertEqual(self.receipts.mapped("state"), ["paid"] * 3)
+        self.assertEqual(
+            self.env["sepa.debit.line"].browse([d.id for d in self.debits.values()]).mapped("state"), ["collected"] * 3
+        )
+
+    def test_partly_accepted_report_rejects_only_the_rejected_debit(self):
+        rejections = [(self._e2e(0), 275.0, ""), (self._e2e(1), 275.0, "AM04"), (self._e2e(2), 275.0, "")]
+        record = self._import(pain002(self.batch.name, rejections, group_status="PART", block_status="PART"))
+        self.assertEqual(record.line_ids.receipt_id, self.receipts[1])
+        record.action_confirm()
+        self.assertEqual(self.receipts.mapped("state"), ["paid", "open", "paid"])
+        receivable = record.move_ids.line_ids.filtered(lambda aml: aml.account_id == self.receivable_account)
+        self.assertEqual((receivable.partner_id, receivable.debit), (self.partners[1], 275.0))
+
+    def test_rejected_block_without_details_rejects_each_of_its_debits(self):
+        content = pain002(self.batch.name, [], group_status="RJCT", block_status="RJCT", block_reason="MS03")
+        record = self._import(content)
+        self.assertEqual(record.line_ids.mapped("match_state"), ["matched"] * 3)
+        self.assertEqual(record.line_ids.mapped("reason_code"), ["MS03"] * 3)
+        record.action_confirm()
+        receivable = record.move_ids.line_ids.filtered(lambda aml: aml.account_id == self.receivable_account)
+        self.assertEqual(receivable.partner_id, self.partners)
+        self.assertEqual(self.receipts.mapped("state"), ["open"] * 3)
+
+    # -------------------------------------------------------------------------
+    # One rejection per debit, whatever the files that report it
+    # -------------------------------------------------------------------------
+
+    def _charge_fees(self):
+        self.company.write(
+            {
+                "sepa_rejection_fee": 7.5,
+                "sepa_rejection_fee_account_id": self.fee_account.id,
+                "sepa_charge_rejection_fee": True,
+                "sepa_fee_income_account_id": self.fee_income.id,
+            }
+        )
+
+    def _rejection_items(self, partner):
+        """The partner's lines in every rejection entry and fee entry: what the books say was posted."""
+        imports = self.env["sepa.return.import"].search([])
+        rejected = imports.move_ids.line_ids.filtered(
+            lambda aml: aml.partner_id == partner and aml.account_id == self.receivable_account
+        )
+        fees = imports.fee_move_ids.line_ids.filtered(lambda aml: aml.partner_id == partner)
+        return rejected, fees
+
+    def _assert_rejected_once(self, receipt_index):
+        partner, receipt = self.partners[receipt_index], self.receipts[receipt_index]
+        rejected, fees = self._rejection_items(partner)
+        self.assertEqual(rejected.mapped("debit"), [275.0], "one rejection entry line for the debit")
+        self.assertEqual(fees.mapped("debit"), [7.5], "one fee")
+        self.assertEqual(receipt.amount_residual, 275.0)
+        outstanding = self.batch._outstanding_account()
+        credits = (
+            self.env["sepa.return.import"]
+            .search([])
+            .move_ids.line_ids.filtered(lambda aml: aml.account_id == outstanding)
+        )
+        self.assertEqual(sum(credits.mapped("credit")), 282.5, "the in-transit credit once, with the bank's fee once")
+        self.assertEqual(receipt.case_id.amount_due, 282.5)
+
+    def test_pain002_then_camt054_of_the_same_debit_post_one_rejection(self):
+        self._charge_fees()
+        first = self._import(pain002(self.batch.name, [(self._e2e(0), 275.0, "AM04")]))
+        second = self._import(camt054([(self._e2e(0), 275.0, "AM04")]), "camt.xml")
+        self.assertEqual(second.line_ids.match_state, "reported")
+        self.assertEqual(second.line_ids.reported_by_import_id, first)
+        self.assertIn(first.name, second.line_ids.action)
+        self.assertEqual((second.matched_count, second.reported_count, second.issue_count), (0, 1, 0))
+        first.action_confirm()
+        second.action_confirm()
+        self._assert_rejected_once(0)
+        self.assertFalse(second.move_ids)
+        self.assertFalse(second.activity_ids, "nothing for an accountant to resolve")
+        self.assertEqual(second.line_ids.match_state, "already_rejected")
+
+    def test_a_file_reporting_a_rejection_confirmed_first_posts_nothing_the_other_posts_it(self):
+        self._charge_fees()
+        first = self._import(pain002(self.batch.name, [(self._e2e(0), 275.0, "AM04")]))
+        second = self._import(camt054([(self._e2e(0), 275.0, "AM04")]), "camt.xml")
+        second.action_confirm()
+        self.assertFalse(second.move_ids)
+        self.assertEqual(self.receipts[0].state, "paid", "the file that reported it only did not post it")
+        first.action_confirm()
+        self._assert_rejected_once(0)
+
+    def test_two_status_reports_read_at_once_then_confirmed_post_one_rejection(self):
+        self._charge_fees()
+        first = self._import(pain002(self.batch.name, [(self._e2e(0), 275.0, "AM04")], msg_id="STS-A"), "a.xml")
+        second = self._import(
+            pain002(self.batch.name, [(self._e2e(0), 275.0, "AM04")], msg_id="STS-B", created="2026-01-08T10:00:00"),
+            "b.xml",
+        )
+        self.assertEqual(second.line_ids.match_state, "reported", "read after the first: it sees the first's line")
+        # Read at the same moment, neither would see the other's lines: both matched.
+        second.line_ids.write({"match_state": "matched", "reported_by_id": False})
+        first.action_confirm()
+        second.action_confirm()
+        self._assert_rejected_once(0)
+        self.assertEqual(second.line_ids.match_state, "already_rejected")
+        self.assertEqual(second.line_ids.reported_by_import_id, first)
+        self.assertIn("already rejected by", second.line_ids.action)
+
+    def test_cfonb_then_pain002_of_the_same_debit_post_one_rejection(self):
+        self._charge_fees()
+        mandate = self.receipts[0].contract_id.mandate_id.name
+        content = returns.cfonb120_statement(CREDITOR_IBAN, [(self._e2e(0), 275.0, "AM04", mandate)], date(2026, 1, 8))
+        first = self._import(content, "RELEVE.120")
+        first.action_confirm()
+        second = self._import(pain002(self.batch.name, [(self._e2e(0), 275.0, "AM04")]))
+        self.assertEqual(second.line_ids.match_state, "already_rejected")
+        self.assertEqual(second.line_ids.reported_by_import_id, first)
+        second.action_confirm()
+        self._assert_rejected_once(0)
+
+    def test_return_after_settlement_of_a_debit_rejected_before_is_the_same_rejection(self):
+        self._charge_fees()
+        self._import(pain002(self.batch.name, [(self._e2e(0), 275.0, "AM04")])).action_confirm()
+        refund = self._import(camt054([(self._e2e(0), 275.0, "MD06")], msg_id="NTF-RET"), "return.xml")
+        self.assertEqual((refund.line_ids.kind, refund.line_ids.match_state), ("refund", "already_rejected"))
+        refund.action_confirm()
+        self._assert_rejected_once(0)
+
+    def test_a_debit_twice_in_one_file_is_rejected_once(self):
+        self._charge_fees()
+        record = self._import(
+            pain002(self.batch.name, [(self._e2e(0), 275.0, "AM04"), (self._e2e(0), 275.0, "AM04")], msg_id="DUP")
+        )
+        self.assertEqual(sorted(record.line_ids.mapped("match_state")), ["matched", "reported"])
+        self.assertIn(
+            "reported twice in this file", record.line_ids.filtered(lambda line: line.match_state == "reported").action
+        )
+        record.action_confirm()
+        self._assert_rejected_once(0)
+
+    def test_a_debit_another_file_is_posting_at_this_moment_is_not_posted_and_nothing_changes(self):
+        record = self._import(pain002(self.batch.name, [(self._e2e(0), 275.0, "AM04"), (self._e2e(1), 275.0, "AM04")]))
+        moves = self.env["account.move"].search_count([])
+        # Another transaction holds the lock on a debit: it is confirming a file that rejects it.
+        Debit = self.registry["sepa.debit.line"]
+        with (
+            patch.object(Debit, "lock_for_update", side_effect=LockError("Cannot grab a lock on records")),
+            self.assertRaisesRegex(UserError, "Confirm .* again in a moment"),
+            self.cr.savepoint(),
+        ):
+            record.action_confirm()
+        self.assertEqual(self.env["account.move"].search_count([]), moves, "nothing posted")
+        self.assertEqual((record.state, self.receipts[0].state), ("parsed", "paid"))
+        record.action_confirm()
+        self.assertEqual(self.receipts[:2].mapped("state"), ["open", "open"])
