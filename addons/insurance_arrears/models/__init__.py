@@ -14,3 +14,4 @@ from . import ir_http
 from . import res_company
 from . import res_partner
 from . import res_users
+from . import arrears_api_window
