@@ -206,6 +206,7 @@ def openapi_document(server):
             "paid_at": {"type": "string", "format": "date-time", "nullable": True},
         },
     }
+    link["required"] = list(link["properties"])
     receipt = {
         "type": "object",
         "properties": {
@@ -217,6 +218,7 @@ def openapi_document(server):
             "amount_due": money,
         },
     }
+    receipt["required"] = list(receipt["properties"])
     case = {
         "type": "object",
         "properties": {
@@ -234,14 +236,17 @@ def openapi_document(server):
             "receipts": {"type": "array", "items": receipt, "description": "only in GET /cases/{id}"},
         },
     }
+    case["required"] = [name for name in case["properties"] if name != "receipts"]
     error = {
         "type": "object",
         "properties": {
             "error": {
                 "type": "object",
                 "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+                "required": ["code", "message"],
             }
         },
+        "required": ["error"],
     }
     errors = {
         str(code): {
@@ -251,10 +256,13 @@ def openapi_document(server):
         for code, text in (
             (400, "bad parameter"),
             (401, "missing or invalid API key"),
-            (403, "the key's user is not a partner of the web service"),
+            (403, "the key's user is not a partner of the web service, or the key is not a partner web service key"),
             (404, "not found, or not in your portfolio"),
             (429, "rate limit reached; see Retry-After"),
         )
+    }
+    errors["429"]["headers"] = {
+        "Retry-After": {"description": "seconds until calls are taken again", "schema": {"type": "integer"}}
     }
 
     def ok(schema):
@@ -266,7 +274,7 @@ def openapi_document(server):
             "title": "Arrears partner API",
             "version": "1.0",
             "description": "Payment links and arrears of the contracts you introduced or insure. "
-            "Authenticate with an Odoo API key: 'Authorization: Bearer <key>'.",
+            "Authenticate with the API key your broker issued: 'Authorization: Bearer <key>'.",
         },
         "servers": [{"url": f"{server}{API_PREFIX}"}],
         "security": [{"bearer": []}],
@@ -298,6 +306,7 @@ def openapi_document(server):
                                 "page_size": {"type": "integer"},
                                 "total": {"type": "integer"},
                             },
+                            "required": ["data", "page", "page_size", "total"],
                         }
                     ),
                 }

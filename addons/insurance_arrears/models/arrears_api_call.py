@@ -41,4 +41,3 @@ class ArrearsApiCall(models.Model):
                 if in_cron and not cron._commit_progress(len(calls)):
                     return True
         return True
-

@@ -1,5 +1,5 @@
 import secrets
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
@@ -182,7 +182,8 @@ class ArrearsPaymentLink(models.Model):
             "amount_paid": link.amount_paid,
             "currency": link.currency_id.name,
             "opened": link.open_count,
-            "paid_at": link.date_paid and link.date_paid.isoformat(),
+            # RFC 3339 (the OpenAPI date-time), null until paid; Odoo keeps UTC without the zone.
+            "paid_at": link.date_paid.replace(tzinfo=timezone.utc).isoformat() if link.date_paid else None,
         }
 
     def _amount_to_ask(self):
