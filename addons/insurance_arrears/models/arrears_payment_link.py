@@ -132,6 +132,15 @@ class ArrearsPaymentLink(models.Model):
         if self.currency_id.compare_amounts(self._amount_to_ask(), 0) <= 0:
             raise UserError(self.env._("Nothing is to be paid now: your next instalment is collected by direct debit."))
 
+    def _is_open_to_payer(self):
+        """Whether the customer page shows the link (who asks, for what): not once revoked,
+        replaced, expired or settled; then the page only says whom to contact.
+
+        False for no link at all, after the same work (the page of an unknown token
+        takes the time of a revoked one's)."""
+        today = fields.Date.context_today(self)
+        return len(self) == 1 and self.state == "active" and not (self.date_expiry and self.date_expiry < today)
+
     def _record_opening(self):
         """Count an opening of the customer page (the dashboards measure conversion)."""
         now = fields.Datetime.now()
