@@ -27,8 +27,6 @@ def test_delay_within_the_rules_is_granted():
     ("values", "reasons"),
     [
         ({"amount": Decimal("1000.01")}, ["amount"]),
-        ({"instalments": 4}, ["instalments"]),
-        ({"kind": plans.DELAY, "delay_until": date(2026, 4, 10), "instalments": None}, ["delay"]),
         ({"last_plan_date": date(2025, 3, 20)}, ["once_a_year"]),
         ({"stage": "formal_notice"}, ["formal_notice"]),
         ({"stage": "suspended", "amount": Decimal("5000")}, ["amount", "formal_notice"]),
@@ -36,6 +34,32 @@ def test_delay_within_the_rules_is_granted():
 )
 def test_what_the_rules_do_not_grant_at_once(values, reasons):
     assert plans.check(RULES, ask(**values)) == reasons
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"instalments": 4},
+        {"instalments": 10**20},
+        {"kind": plans.DELAY, "delay_until": date(2026, 4, 10), "instalments": None},
+        {"kind": plans.DELAY, "delay_until": date(9999, 12, 31), "instalments": None},
+        {"instalments": 4, "amount": Decimal("5000"), "stage": "formal_notice"},
+    ],
+)
+def test_nothing_beyond_the_rules_maximum_can_be_asked(values):
+    assert plans.check(RULES, ask(**values)) == ["out_of_bounds"]
+
+
+def test_the_limits_are_the_rules_maximum_or_the_defaults_without_rule():
+    assert plans.limits(RULES) == (30, 3)
+    assert plans.limits(plans.Rules(Decimal("1000"), 0, 1, 30)) == (1, 2), "at least one day and two instalments"
+    assert plans.limits(None) == (plans.DEFAULT_MAX_DELAY_DAYS, plans.DEFAULT_MAX_INSTALMENTS)
+
+
+def test_without_rule_a_bounded_request_is_reviewed():
+    assert plans.check(None, ask(instalments=6)) == ["no_rule"]
+    assert plans.check(None, ask(instalments=7)) == ["out_of_bounds"]
+    assert plans.check(None, ask(instalments=1)) == ["bad_request"]
 
 
 def test_a_plan_granted_over_a_year_ago_does_not_count():

@@ -14,6 +14,7 @@
         # data
         "data/ir_sequence.xml",
         "data/ir_cron.xml",
+        "data/partner_api_data.xml",
         # reports (before the mail template that attaches the notice)
         "report/premium_notice.xml",
         "report/insurer_statement.xml",

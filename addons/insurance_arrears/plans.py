@@ -15,6 +15,10 @@ PLAN = "plan"
 # Stages of a case after which the broker's rules no longer grant anything at once.
 LATE_STAGES = ("formal_notice", "suspended", "terminated", "collection")
 
+# What a debtor may ask for where no rule applies (everything then goes to an accountant).
+DEFAULT_MAX_DELAY_DAYS = 60
+DEFAULT_MAX_INSTALMENTS = 6
+
 
 @dataclass(frozen=True)
 class Rules:
@@ -39,28 +43,46 @@ class Request:
     last_plan_date: date | None = None  # the contract's last granted delay or plan
 
 
-def check(rules: Rules, request: Request) -> list:
+def limits(rules: Rules | None) -> tuple:
+    """The longest delay (days) and the most instalments a debtor may ask for: the rules' maximum.
+
+    The link page offers nothing beyond, and nothing beyond is recorded: a request
+    is always one an accountant could grant as it stands.
+
+    :return: ``(max_delay_days, max_instalments)``
+    """
+    if rules is None:
+        return DEFAULT_MAX_DELAY_DAYS, DEFAULT_MAX_INSTALMENTS
+    return max(rules.max_delay_days, 1), max(rules.max_instalments, 2)
+
+
+def check(rules: Rules | None, request: Request) -> list:
     """Why the rules do not grant ``request`` at once; an empty list means they do.
 
     Each reason is a short code the Odoo side turns into a sentence:
-    ``amount``, ``delay``, ``instalments``, ``once_a_year``, ``formal_notice``,
-    ``bad_request``.
+    ``amount``, ``once_a_year``, ``formal_notice``, ``no_rule`` (``rules`` is None:
+    everything is reviewed). A request that cannot be recorded at all gets one
+    reason alone: ``bad_request`` (no date after today, fewer than two instalments,
+    nothing due) or ``out_of_bounds`` (beyond ``limits(rules)``).
     """
-    reasons = []
+    max_delay_days, max_instalments = limits(rules)
+    if request.amount <= 0:
+        return ["bad_request"]
     if request.kind == DELAY:
         if not request.delay_until or request.delay_until <= request.today:
             return ["bad_request"]
-        if (request.delay_until - request.today).days > rules.max_delay_days:
-            reasons.append("delay")
+        if (request.delay_until - request.today).days > max_delay_days:
+            return ["out_of_bounds"]
     elif request.kind == PLAN:
         if not request.instalments or request.instalments < 2:
             return ["bad_request"]
-        if request.instalments > rules.max_instalments:
-            reasons.append("instalments")
+        if request.instalments > max_instalments:
+            return ["out_of_bounds"]
     else:
         return ["bad_request"]
-    if request.amount <= 0:
-        return ["bad_request"]
+    if rules is None:
+        return ["no_rule"]
+    reasons = []
     if request.amount > rules.max_amount:
         reasons.append("amount")
     if rules.one_per_year and request.last_plan_date and request.today - request.last_plan_date < timedelta(days=365):

@@ -118,7 +118,8 @@ def run(n):
                 ],
             }
         )
-        key = env["res.users.apikeys"].with_user(user).sudo()._generate(None, "bench", None)
+        # The partner web service only takes keys of its own scope (as the manager's wizard issues them).
+        key = env["res.users.apikeys"].with_user(user).sudo()._generate("insurance_arrears.partner_api", "bench", None)
         env.company.arrears_api_rate_limit = 0  # measure the service, not the limiter
         env.cr.commit()
         print(f"N={n}: seeded {len(cases)} cases in {time.perf_counter() - start:.0f} s (not measured)")

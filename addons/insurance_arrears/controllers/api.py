@@ -1,9 +1,11 @@
 """Partner web service: the arrears of a partner's own portfolio, as JSON.
 
-Authentication is Odoo's API keys (``auth='bearer'``); authorisation is the
-record rules of the partner API group (an introducer or an insurer sees the
-cases of its own contracts). The controller checks parameters, counts calls
-and serialises; it never filters by partner itself.
+Authentication is an Odoo API key of the service's own scope (``PARTNER_API_SCOPE``,
+checked by ``ir.http._auth_method_arrears_partner``): such a key opens these routes
+and nothing else of Odoo. Authorisation is the record rules of the partner API
+group (an introducer or an insurer sees the cases of its own contracts). The
+controller checks parameters, counts calls and serialises; it never filters by
+partner itself.
 """
 
 import json
@@ -13,7 +15,11 @@ from odoo import http
 from odoo.http import request
 
 API_PREFIX = "/api/arrears/v1"
+# The scope of the partners' API keys: refused by Odoo's RPC, required by these routes.
+PARTNER_API_SCOPE = "insurance_arrears.partner_api"
 MAX_PAGE_SIZE = 200
+# Deeper pages are refused (and documented as such): an offset beyond is no use to anyone.
+MAX_PAGE = 100000
 
 
 class ApiError(Exception):
@@ -29,20 +35,33 @@ def error_response(status, code, message, headers=None):
 
 class ArrearsPartnerApi(http.Controller):
     def _call(self, handler, **params):
-        """Rate limit, run ``handler``, log the call; every answer is JSON."""
+        """Rate limit, run ``handler``, log the call; every answer is JSON.
+
+        A call refused by the rate limit is counted (``arrears.api.window``), not logged.
+        """
         env = request.env
         user = env.user
         Call = env["arrears.api.call"].sudo()  # the audit log is written for every caller, whatever its rights
-        limit = user.company_id.arrears_api_rate_limit
-        if not user.has_group("insurance_arrears.group_arrears_partner_api"):
+        if not user._is_arrears_partner():
             # A valid key of a user who is no partner of the service (an employee's own key, a portal
             # customer's): the service is not theirs, whatever their rights elsewhere.
             response = error_response(403, "forbidden", "This key's user is not a partner of the web service.")
-        elif limit and Call._calls_last_minute(user) >= limit:
+        elif not env.context.get("arrears_partner_key_scoped"):
+            # An all-purpose key of a partner (made before keys were scoped): refused, like on RPC.
             response = error_response(
-                429, "rate_limited", f"More than {limit} calls in a minute: retry later.", [("Retry-After", "60")]
+                403, "forbidden", "This key is not a partner web service key: ask your broker for a new one."
             )
         else:
+            # sudo(): the rate windows are the service's bookkeeping, not the partner's data.
+            allowed, retry_after = env["arrears.api.window"].sudo()._count_call(user)
+            if not allowed:
+                limit = user.company_id.arrears_api_rate_limit
+                return error_response(
+                    429,
+                    "rate_limited",
+                    f"More than {limit} calls in a minute: retry later.",
+                    [("Retry-After", str(retry_after))],
+                )
             try:
                 response = request.make_json_response(handler(**params))
             except ApiError as exc:
@@ -93,13 +112,13 @@ class ArrearsPartnerApi(http.Controller):
     # Routes
     # -------------------------------------------------------------------------
 
-    @http.route(f"{API_PREFIX}/cases", type="http", auth="bearer", methods=["GET"], csrf=False, readonly=False)
+    @http.route(f"{API_PREFIX}/cases", type="http", auth="arrears_partner", methods=["GET"], csrf=False, readonly=False)
     def list_cases(self, **params):
         def handler(**params):
             known = {"page", "page_size", "due_from", "due_to", "contract", "state"}
             if unknown := set(params) - known:
                 raise ApiError(400, "bad_parameter", f"Unknown parameter(s): {', '.join(sorted(unknown))}.")
-            page = self._int(params, "page", 1, 1, 100000)
+            page = self._int(params, "page", 1, 1, MAX_PAGE)
             size = self._int(params, "page_size", 50, 1, MAX_PAGE_SIZE)
             state = params.get("state", "open")
             if state not in ("open", "closed", "all"):
@@ -124,12 +143,19 @@ class ArrearsPartnerApi(http.Controller):
         return self._call(handler, **params)
 
     @http.route(
-        f"{API_PREFIX}/cases/<int:case_id>", type="http", auth="bearer", methods=["GET"], csrf=False, readonly=False
+        f"{API_PREFIX}/cases/<int:case_id>",
+        type="http",
+        auth="arrears_partner",
+        methods=["GET"],
+        csrf=False,
+        readonly=False,
     )
     def get_case(self, case_id, **params):
         return self._call(lambda: self._case(case_id)._api_values(detail=True)[0])
 
-    @http.route(f"{API_PREFIX}/cases/<int:case_id>/link", type="http", auth="bearer", methods=["POST"], csrf=False)
+    @http.route(
+        f"{API_PREFIX}/cases/<int:case_id>/link", type="http", auth="arrears_partner", methods=["POST"], csrf=False
+    )
     def case_link(self, case_id, **params):
         def handler():
             case = self._case(case_id)
@@ -143,7 +169,12 @@ class ArrearsPartnerApi(http.Controller):
         return self._call(handler)
 
     @http.route(
-        f"{API_PREFIX}/links/<string:token>", type="http", auth="bearer", methods=["GET"], csrf=False, readonly=False
+        f"{API_PREFIX}/links/<string:token>",
+        type="http",
+        auth="arrears_partner",
+        methods=["GET"],
+        csrf=False,
+        readonly=False,
     )
     def link_status(self, token, **params):
         def handler():
@@ -175,6 +206,7 @@ def openapi_document(server):
             "paid_at": {"type": "string", "format": "date-time", "nullable": True},
         },
     }
+    link["required"] = list(link["properties"])
     receipt = {
         "type": "object",
         "properties": {
@@ -186,6 +218,7 @@ def openapi_document(server):
             "amount_due": money,
         },
     }
+    receipt["required"] = list(receipt["properties"])
     case = {
         "type": "object",
         "properties": {
@@ -203,14 +236,17 @@ def openapi_document(server):
             "receipts": {"type": "array", "items": receipt, "description": "only in GET /cases/{id}"},
         },
     }
+    case["required"] = [name for name in case["properties"] if name != "receipts"]
     error = {
         "type": "object",
         "properties": {
             "error": {
                 "type": "object",
                 "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+                "required": ["code", "message"],
             }
         },
+        "required": ["error"],
     }
     errors = {
         str(code): {
@@ -220,10 +256,13 @@ def openapi_document(server):
         for code, text in (
             (400, "bad parameter"),
             (401, "missing or invalid API key"),
-            (403, "the key's user is not a partner of the web service"),
+            (403, "the key's user is not a partner of the web service, or the key is not a partner web service key"),
             (404, "not found, or not in your portfolio"),
             (429, "rate limit reached; see Retry-After"),
         )
+    }
+    errors["429"]["headers"] = {
+        "Retry-After": {"description": "seconds until calls are taken again", "schema": {"type": "integer"}}
     }
 
     def ok(schema):
@@ -235,7 +274,7 @@ def openapi_document(server):
             "title": "Arrears partner API",
             "version": "1.0",
             "description": "Payment links and arrears of the contracts you introduced or insure. "
-            "Authenticate with an Odoo API key: 'Authorization: Bearer <key>'.",
+            "Authenticate with the API key your broker issued: 'Authorization: Bearer <key>'.",
         },
         "servers": [{"url": f"{server}{API_PREFIX}"}],
         "security": [{"bearer": []}],
@@ -250,7 +289,7 @@ def openapi_document(server):
                     "parameters": [
                         {"name": name, "in": "query", "schema": schema}
                         for name, schema in (
-                            ("page", {"type": "integer", "minimum": 1, "default": 1}),
+                            ("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}),
                             ("page_size", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": 50}),
                             ("state", {"type": "string", "enum": ["open", "closed", "all"], "default": "open"}),
                             ("due_from", {"type": "string", "format": "date"}),
@@ -267,6 +306,7 @@ def openapi_document(server):
                                 "page_size": {"type": "integer"},
                                 "total": {"type": "integer"},
                             },
+                            "required": ["data", "page", "page_size", "total"],
                         }
                     ),
                 }

@@ -8,6 +8,7 @@ from odoo.http import request
 from odoo.tools import consteq
 
 from ..models.arrears_payment_link import PaymentProviderNotReady, PaymentProviderUnavailable
+from ..models.arrears_plan import PlanRequestRefused
 
 
 class ArrearsPaymentLinkController(http.Controller):
@@ -26,11 +27,40 @@ class ArrearsPaymentLinkController(http.Controller):
         # The page speaks the debtor's language.
         return link.with_context(lang=link.partner_id._arrears_lang())
 
+    def _find_link(self, token):
+        """The link ``token`` names, or an empty one: found by the same lookups whether it exists or not.
+
+        Public route: sudo() reads the one link the token names, and only what tells
+        whether its page may be shown.
+        """
+        link = (
+            request.env["arrears.payment.link"]
+            .sudo()
+            .search_fetch([("token", "=", token)], ["token", "state", "date_expiry", "company_id"], limit=1)
+        )
+        return link if consteq(link.token or "", token) else link.browse()
+
     @http.route("/arrears/pay/<string:token>", type="http", auth="public", methods=["GET"], sitemap=False)
     def payment_page(self, token, status=None, **kwargs):
-        link = self._link(token)
-        link._record_opening()
-        return request.render("insurance_arrears.payment_link_page", link._page_values(status=status))
+        link = self._find_link(token)
+        if link._is_open_to_payer():
+            # The page speaks the debtor's language.
+            link = link.with_context(lang=link.partner_id._arrears_lang())
+            link._record_opening()
+            return request.render("insurance_arrears.payment_link_page", link._page_values(status=status))
+        # Revoked, replaced, expired or unknown: the same neutral page, 404, after the same
+        # lookups (no early return whose time tells a known token from a random one); settled:
+        # the same page saying nothing is due. Nothing of the contract or the person either
+        # way, and no opening counted.
+        company = link.company_id or link.env.company
+        values = {
+            "company": company.with_context(lang=company.partner_id._arrears_lang()),
+            "settled": link.state in ("paid", "closed"),
+            "status": status if status == "paid" else None,
+        }
+        return request.render(
+            "insurance_arrears.payment_link_closed_page", values, status=200 if values["settled"] else 404
+        )
 
     @http.route("/arrears/pay/<string:token>/checkout", type="http", auth="public", methods=["POST"], sitemap=False)
     def checkout(self, token, **kwargs):
@@ -56,7 +86,10 @@ class ArrearsPaymentLinkController(http.Controller):
                 instalment_count=int(instalments) if kind == "plan" and instalments else None,
                 note=note,
             )
-        except (ValueError, UserError):
+        except PlanRequestRefused as refused:
+            # Nothing recorded: the page says why (and what can be asked).
+            return request.redirect(f"/arrears/pay/{token}?status=request_{refused.code}")
+        except (ValueError, OverflowError, UserError):
             return request.redirect(f"/arrears/pay/{token}?status=request_invalid")
         return request.redirect(f"/arrears/pay/{token}?status=request_{request_record.state}")
 

@@ -15,3 +15,4 @@ from . import res_company
 from . import res_partner
 from . import res_users
 from . import insurance_notice_print
+from . import arrears_api_window

@@ -2,9 +2,12 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
+# Calls deleted per transaction by the purge.
+PURGE_BATCH = 10000
+
 
 class ArrearsApiCall(models.Model):
-    """One call to the partner web service: the audit log, and the rate limiter's memory."""
+    """One call to the partner web service, for the audit (calls refused by the rate limit are not stored)."""
 
     _name = "arrears.api.call"
     _description = "Partner API Call"
@@ -22,12 +25,19 @@ class ArrearsApiCall(models.Model):
     _user_date_index = models.Index("(user_id, date DESC)")
 
     @api.model
-    def _calls_last_minute(self, user):
-        return self.search_count(
-            [("user_id", "=", user.id), ("date", ">", fields.Datetime.now() - timedelta(minutes=1))]
-        )
-
-    @api.autovacuum
-    def _gc_old_calls(self):
-        """Keep a year of calls."""
-        self.search([("date", "<", fields.Datetime.now() - timedelta(days=366))], limit=100000).unlink()
+    def _cron_purge(self):
+        """Delete the calls older than each company's retention period, in batches; old rate windows too."""
+        self.env["arrears.api.window"]._purge()
+        now = fields.Datetime.now()
+        domains = [
+            [("user_id.company_id", "=", company.id), ("date", "<", now - timedelta(days=company.arrears_api_log_days))]
+            for company in self.env["res.company"].sudo().search([("arrears_api_log_days", ">", 0)])
+        ]
+        cron = self.env["ir.cron"]
+        in_cron = bool(self.env.context.get("ir_cron_progress_id"))
+        for domain in domains:
+            while calls := self.search(domain, limit=PURGE_BATCH):
+                calls.unlink()
+                if in_cron and not cron._commit_progress(len(calls)):
+                    return True
+        return True

@@ -350,7 +350,7 @@ class ArrearsCase(models.Model):
                 "stage": case.stage,
                 "amount_due": case.amount_due,
                 "currency": case.currency_id.name,
-                "oldest_due_date": case.oldest_due_date and case.oldest_due_date.isoformat(),
+                "oldest_due_date": case.oldest_due_date.isoformat() if case.oldest_due_date else None,
                 "days_overdue": case.days_overdue,
                 "link": link._api_values() if link else None,
             }

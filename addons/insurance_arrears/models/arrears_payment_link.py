@@ -1,5 +1,5 @@
 import secrets
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
@@ -208,6 +208,15 @@ class ArrearsPaymentLink(models.Model):
         if self.currency_id.compare_amounts(self._amount_to_ask(), 0) <= 0:
             raise UserError(self.env._("Nothing is to be paid now: your next instalment is collected by direct debit."))
 
+    def _is_open_to_payer(self):
+        """Whether the customer page shows the link (who asks, for what): not once revoked,
+        replaced, expired or settled; then the page only says whom to contact.
+
+        False for no link at all, after the same work (the page of an unknown token
+        takes the time of a revoked one's)."""
+        today = fields.Date.context_today(self)
+        return len(self) == 1 and self.state == "active" and not (self.date_expiry and self.date_expiry < today)
+
     def _record_opening(self):
         """Count an opening of the customer page (the dashboards measure conversion)."""
         now = fields.Datetime.now()
@@ -268,7 +277,8 @@ class ArrearsPaymentLink(models.Model):
             "amount_paid": link.amount_paid,
             "currency": link.currency_id.name,
             "opened": link.open_count,
-            "paid_at": link.date_paid and link.date_paid.isoformat(),
+            # RFC 3339 (the OpenAPI date-time), null until paid; Odoo keeps UTC without the zone.
+            "paid_at": link.date_paid.replace(tzinfo=timezone.utc).isoformat() if link.date_paid else None,
         }
 
     def _amount_to_ask(self):

@@ -3,12 +3,26 @@ from decimal import Decimal
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from .. import plans
 
 # Requests a link may send in a day: enough for a debtor who changes its mind,
 # not for a script.
 MAX_REQUESTS_PER_DAY = 3
+
+
+class PlanRequestRefused(UserError):
+    """A request that is not recorded; ``code`` tells the link page which answer to show.
+
+    Codes: ``invalid`` (no date after today, fewer than two instalments),
+    ``out_of_bounds`` (beyond the rules' maximum), ``under_way`` (a request is
+    pending or a plan is running), ``too_many`` (requests of the day), ``nothing_due``.
+    """
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
 
 
 class ArrearsPlanRule(models.Model):
@@ -102,6 +116,10 @@ class ArrearsPlanRequest(models.Model):
     debtor_case_count = fields.Integer(string="Debtor's Cases", compute="_compute_debtor_history")
     debtor_request_count = fields.Integer(string="Debtor's Requests", compute="_compute_debtor_history")
 
+    _one_pending_request_per_case = models.UniqueIndex(
+        "(case_id) WHERE state = 'pending'", "A contract has one request to review at a time."
+    )
+
     @api.depends("receipt_ids.amount_residual", "case_id.fee_line_ids.amount_residual", "amount")
     def _compute_amount_paid(self):
         for request in self:
@@ -145,18 +163,31 @@ class ArrearsPlanRequest(models.Model):
     def _ask(self, case, kind, delay_until=None, instalment_count=None, note=None):
         """Record a debtor's request and answer it: granted at once when the rules allow, else to review.
 
-        :raise UserError: a request that makes no sense (no date, one instalment,
-            nothing due, too many requests today); nothing is recorded.
+        Requests of one case are serialised: the case's row is locked (and touched,
+        so that a concurrent request waiting on it is retried by Odoo and then sees
+        this one), and a case has at most one pending request (unique index).
+
+        :raise PlanRequestRefused: a request that makes no sense (no date, one
+            instalment), beyond the rules' maximum, while another is under way,
+            nothing due, too many requests today; nothing is recorded.
         """
+        self.env.cr.execute(
+            SQL("UPDATE arrears_case SET write_date = (now() AT TIME ZONE 'UTC') WHERE id = %s", case.id)
+        )
+        case.invalidate_recordset(["write_date"])
         if case.state != "open" or case.amount_due <= 0:
-            raise UserError(self.env._("Nothing is due on this contract any more."))
+            raise PlanRequestRefused("nothing_due", self.env._("Nothing is due on this contract any more."))
         if case.plan_request_ids.filtered(lambda r: r.state in ("pending", "granted")):
-            raise UserError(self.env._("A request is already under way for this contract."))
+            raise PlanRequestRefused("under_way", self.env._("A request is already under way for this contract."))
         since = fields.Datetime.now() - timedelta(days=1)
         if self.search_count([("case_id", "=", case.id), ("create_date", ">", since)]) >= MAX_REQUESTS_PER_DAY:
-            raise UserError(self.env._("Too many requests today: please try again tomorrow or call us."))
+            raise PlanRequestRefused(
+                "too_many", self.env._("Too many requests today: please try again tomorrow or call us.")
+            )
         today = fields.Date.context_today(self)
         rule = self.env["arrears.plan.rule"]._for_case(case)
+        rules = rule._rules() if rule else None
+        max_delay_days, max_instalments = plans.limits(rules)
         last = self.search(
             [("contract_id", "=", case.contract_id.id), ("state", "in", ("granted", "kept", "broken"))],
             order="date_decided desc",
@@ -171,9 +202,18 @@ class ArrearsPlanRequest(models.Model):
             instalments=instalment_count,
             last_plan_date=last.date_decided and last.date_decided.date(),
         )
-        reasons = plans.check(rule._rules(), ask) if rule else ["no_rule"]
+        reasons = plans.check(rules, ask)
         if "bad_request" in reasons:
-            raise UserError(self.env._("Choose a date after today, or at least two instalments."))
+            raise PlanRequestRefused("invalid", self.env._("Choose a date after today, or at least two instalments."))
+        if "out_of_bounds" in reasons:
+            raise PlanRequestRefused(
+                "out_of_bounds",
+                self.env._(
+                    "Ask for at most %(count)s instalments, or a date no later than %(date)s.",
+                    count=max_instalments,
+                    date=today + timedelta(days=max_delay_days),
+                ),
+            )
         request = self.create(
             {
                 "case_id": case.id,

@@ -1,18 +1,39 @@
 import logging
+import re
 
-from werkzeug.exceptions import HTTPException
+from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.exceptions import HTTPException, Unauthorized
 
 from odoo import models
 from odoo.exceptions import AccessDenied, AccessError, MissingError, UserError
 from odoo.http import request
 
-from ..controllers.api import API_PREFIX, error_response
+from ..controllers.api import API_PREFIX, PARTNER_API_SCOPE, error_response
 
 _logger = logging.getLogger(__name__)
 
 
 class IrHttp(models.AbstractModel):
     _inherit = "ir.http"
+
+    @classmethod
+    def _auth_method_arrears_partner(cls):
+        """The partner web service's own authentication: an API key given as a bearer token.
+
+        Odoo's ``auth='bearer'`` only takes keys valid for all of RPC; the partner's
+        key is scoped to this service (``PARTNER_API_SCOPE``), so that it opens these
+        routes and nothing else. An unscoped key is let through here and refused by
+        the service with a 403 (an employee's key, a key made before the scope).
+        """
+        header = request.httprequest.headers.get("Authorization") or ""
+        match = re.fullmatch(r"bearer\s+(\S+)\s*", header, re.IGNORECASE)
+        keys = request.env["res.users.apikeys"]
+        uid = match and keys._check_credentials(scope=PARTNER_API_SCOPE, key=match.group(1))
+        if not uid:
+            raise Unauthorized("Invalid API key", www_authenticate=WWWAuthenticate("bearer"))
+        request.update_env(user=uid)
+        request.update_context(arrears_partner_key_scoped=keys._arrears_is_scoped_key(uid, match.group(1)))
+        request.session.can_save = False  # stateless: no session cookie for an API call
 
     @classmethod
     def _handle_error(cls, exception):

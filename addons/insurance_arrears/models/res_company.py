@@ -60,6 +60,11 @@ class ResCompany(models.Model):
         default=60,
         help="Calls a partner may make to the web service in a minute; beyond, it gets a 429 answer. 0 for no limit.",
     )
+    arrears_api_log_days = fields.Integer(
+        string="Keep Partner API Calls (days)",
+        default=90,
+        help="Calls to the partner web service are deleted after this many days. 0 keeps them.",
+    )
 
     # Who may take payments through the links: chosen by a person, never by default.
     arrears_demo_payment = fields.Boolean(

@@ -1,4 +1,5 @@
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.fields import Command
 
 
 class InsuranceArrearsCommon(AccountTestInvoicingCommon):
@@ -68,3 +69,35 @@ class InsuranceArrearsCommon(AccountTestInvoicingCommon):
     def _lines_by_account(self, move):
         """{account: (debit, credit, partner)} of a move, as an accountant reads it."""
         return {line.account_id: (line.debit, line.credit, line.partner_id) for line in move.line_ids}
+
+
+class PartnerApiCommon(InsuranceArrearsCommon):
+    """Helpers for the partner web service: its users and their keys."""
+
+    @classmethod
+    def _partner_user(cls, login, partner):
+        return (
+            cls.env["res.users"]
+            .sudo()
+            .create(
+                {
+                    "login": login,
+                    "partner_id": partner.id,
+                    "group_ids": [
+                        Command.set(
+                            [
+                                cls.env.ref("base.group_portal").id,
+                                cls.env.ref("insurance_arrears.group_arrears_partner_api").id,
+                            ]
+                        )
+                    ],
+                }
+            )
+        )
+
+    @classmethod
+    def _partner_key(cls, user, name="extranet"):
+        """A key as the manager's wizard issues it (scoped to the partner web service)."""
+        wizard = cls.env["arrears.api.key.wizard"].create({"user_id": user.id, "name": name})
+        wizard.action_generate()
+        return wizard.key

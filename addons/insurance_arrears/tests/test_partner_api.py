@@ -1,13 +1,21 @@
+import importlib.util
 import json
-from datetime import date
+import threading
+import xmlrpc.client
+from datetime import date, timedelta
+from pathlib import Path
 
 from freezegun import freeze_time
 
+from odoo import fields, sql_db
+from odoo.exceptions import UserError
 from odoo.fields import Command
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
-from .common import InsuranceArrearsCommon
+from ..controllers.api import PARTNER_API_SCOPE
+from ..models.arrears_api_window import count_call
+from .common import PartnerApiCommon
 
 API = "/api/arrears/v1"
 CASE_FIELDS = {
@@ -27,7 +35,7 @@ LINK_FIELDS = {"url", "token", "state", "amount_due", "amount_paid", "currency",
 
 
 @tagged("post_install", "-at_install")
-class TestPartnerApi(InsuranceArrearsCommon, HttpCase):
+class TestPartnerApi(PartnerApiCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -41,29 +49,8 @@ class TestPartnerApi(InsuranceArrearsCommon, HttpCase):
         cls.case_b = cls.contract_b.case_ids
         cls.user_a = cls._partner_user("api-a", cls.introducer)
         cls.user_b = cls._partner_user("api-b", cls.introducer_b)
-        cls.key_a = cls.env["res.users.apikeys"].with_user(cls.user_a).sudo()._generate(None, "extranet", None)
-        cls.key_b = cls.env["res.users.apikeys"].with_user(cls.user_b).sudo()._generate(None, "extranet", None)
-
-    @classmethod
-    def _partner_user(cls, login, partner):
-        return (
-            cls.env["res.users"]
-            .sudo()
-            .create(
-                {
-                    "login": login,
-                    "partner_id": partner.id,
-                    "group_ids": [
-                        Command.set(
-                            [
-                                cls.env.ref("base.group_portal").id,
-                                cls.env.ref("insurance_arrears.group_arrears_partner_api").id,
-                            ]
-                        )
-                    ],
-                }
-            )
-        )
+        cls.key_a = cls._partner_key(cls.user_a)
+        cls.key_b = cls._partner_key(cls.user_b)
 
     def _get(self, path, key=None, **kwargs):
         headers = {"Authorization": f"Bearer {key or self.key_a}"} if key != "" else {}
@@ -169,10 +156,61 @@ class TestPartnerApi(InsuranceArrearsCommon, HttpCase):
         statuses = [self._get("/cases").status_code for _call in range(4)]
         self.assertEqual(statuses, [200, 200, 200, 429])
         response = self._get("/cases")
-        self.assertEqual(response.headers["Retry-After"], "60")
+        self.assertIn(int(response.headers["Retry-After"]), range(1, 61), "the seconds left in the minute")
         self.assertEqual(response.json()["error"]["code"], "rate_limited")
         # Another partner has its own budget.
         self.assertEqual(self._get("/cases", key=self.key_b).status_code, 200)
+
+    @mute_logger("odoo.http", "odoo.addons.insurance_arrears.models.arrears_api_window")
+    def test_refused_calls_are_counted_not_logged(self):
+        self.company.arrears_api_rate_limit = 2
+        statuses = [self._get("/cases").status_code for _call in range(5)]
+        self.assertEqual(statuses, [200, 200, 429, 429, 429])
+        calls = self.env["arrears.api.call"].sudo().search([("user_id", "=", self.user_a.id)])
+        self.assertEqual(calls.mapped("status"), [200, 200], "the refused calls are not stored one by one")
+        window = self.env["arrears.api.window"].sudo().search([("user_id", "=", self.user_a.id)])
+        self.assertEqual(window.calls, 5, "one row for the minute, the refused calls counted in it")
+
+    def test_the_count_is_atomic_across_transactions(self):
+        # Real concurrent transactions on the committed database (the test's own is not shared):
+        # 8 callers x 5 calls against a limit of 25 must let exactly 25 through, whatever the order.
+        database = sql_db.db_connect(self.env.cr.dbname)
+        user_id = self.env.ref("base.user_root").id
+        results = []
+
+        def caller():
+            results.extend(count_call(database.cursor, user_id, 25)[0] for _call in range(5))
+
+        try:
+            threads = [threading.Thread(target=caller) for _thread in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            with database.cursor() as cr:
+                cr.execute("SELECT calls FROM arrears_api_window WHERE user_id = %s", [user_id])
+                windows = [calls for (calls,) in cr.fetchall()]
+        finally:
+            with database.cursor() as cr:
+                cr.execute("DELETE FROM arrears_api_window WHERE user_id = %s", [user_id])
+        self.assertEqual(sum(windows), 40, "every call counted once")
+        if len(windows) == 1:  # all in one minute (else the minute turned during the test)
+            self.assertEqual(results.count(True), 25)
+
+    def test_purge_cron_removes_the_calls_older_than_the_company_keeps(self):
+        self.assertEqual(self.company.arrears_api_log_days, 90, "three months by default")
+        self.company.arrears_api_log_days = 30
+        Call = self.env["arrears.api.call"].sudo()
+        now = fields.Datetime.now()
+        old, recent = Call.create(
+            [
+                {"user_id": self.user_a.id, "date": now - timedelta(days=31), "status": 200},
+                {"user_id": self.user_a.id, "date": now - timedelta(days=29), "status": 200},
+            ]
+        )
+        self.env.ref("insurance_arrears.ir_cron_purge_api_calls").sudo().method_direct_trigger()
+        self.assertFalse(old.exists())
+        self.assertTrue(recent.exists())
 
     def test_calls_are_logged(self):
         self._get("/cases")
@@ -214,3 +252,117 @@ class TestPartnerApi(InsuranceArrearsCommon, HttpCase):
         )
         self.assertEqual(set(document["components"]["schemas"]["Case"]["properties"]), CASE_FIELDS | {"receipts"})
         self.assertEqual(set(document["components"]["schemas"]["Link"]["properties"]), LINK_FIELDS)
+
+
+@tagged("post_install", "-at_install")
+class TestPartnerKeyScope(PartnerApiCommon, HttpCase):
+    """A partner's key opens the partner web service and nothing else of Odoo."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.contract = cls._create_contract(split="quarterly")
+        with freeze_time("2026-02-15"):
+            cls.contract._generate_receipts(until=date(2026, 1, 1))
+            cls.env["arrears.case"]._cron_sync()
+        cls.user = cls._partner_user("api-scope", cls.introducer)
+        cls.key = cls._partner_key(cls.user)
+        cls.employee_key = cls.env["res.users.apikeys"].with_user(cls.env.user).sudo()._generate(None, "mine", None)
+
+    def _json2(self, key):
+        return self.url_open(
+            "/json/2/insurance.contract/search_read",
+            json={"domain": [], "fields": ["name", "premium_net"]},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+
+    def _xmlrpc(self, uid, key):
+        # Reading one's own user: what any authenticated user may do, so only the key is tested.
+        return self.xmlrpc_object.execute_kw(
+            self.env.cr.dbname, uid, key, "res.users", "read", [[uid]], {"fields": ["login"]}
+        )
+
+    def _cases(self, key):
+        return self.url_open(f"{API}/cases", headers={"Authorization": f"Bearer {key}"})
+
+    def test_the_issued_key_carries_the_partner_scope(self):
+        self.assertEqual(self.user.sudo().api_key_ids.scope, PARTNER_API_SCOPE)
+
+    @mute_logger("odoo.http", "odoo.addons.base.models.res_users")
+    def test_partner_key_is_refused_by_json2(self):
+        employee = self._json2(self.employee_key)
+        self.assertEqual(employee.status_code, 200, "the route works, for a key made for RPC")
+        self.assertIn(self.contract.name, employee.text)
+        response = self._json2(self.key)
+        self.assertEqual(response.status_code, 401)
+        self.assertNotIn(self.contract.name, response.text)
+
+    @mute_logger("odoo.http", "odoo.addons.base.models.res_users")
+    def test_partner_key_is_refused_by_xmlrpc_and_jsonrpc(self):
+        with self.assertRaises(xmlrpc.client.Fault) as refused:
+            self._xmlrpc(self.user.id, self.key)
+        self.assertIn("Access Denied", refused.exception.faultString)
+        self.assertFalse(self.xmlrpc_common.authenticate(self.env.cr.dbname, "api-scope", self.key, {}))
+        body = self.url_open(
+            "/jsonrpc",
+            json={
+                "jsonrpc": "2.0",
+                "method": "call",
+                "params": {
+                    "service": "object",
+                    "method": "execute_kw",
+                    "args": [self.env.cr.dbname, self.user.id, self.key, "res.users", "read", [[self.user.id]]],
+                },
+            },
+        ).json()
+        self.assertEqual(body["error"]["data"]["name"], "odoo.exceptions.AccessDenied")
+        self.assertNotIn("api-scope", json.dumps(body))
+
+    def test_partner_key_opens_the_partner_web_service(self):
+        response = self._cases(self.key)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual([case["contract"] for case in response.json()["data"]], [self.contract.name])
+
+    def test_employee_key_is_still_403_on_the_partner_routes(self):
+        response = self._cases(self.employee_key)
+        self.assertEqual(response.status_code, 403)
+        self.assertEqual(response.json()["error"]["code"], "forbidden")
+
+    def test_partner_cannot_make_an_all_purpose_key(self):
+        # What the user preferences' and the portal's "New API Key" do for the user itself.
+        with self.assertRaisesRegex(UserError, "issued by your broker"):
+            self.env["res.users.apikeys"].with_user(self.user)._generate(None, "my own", None)
+        self.assertEqual(len(self.user.sudo().api_key_ids), 1)
+
+    @mute_logger("odoo.http", "odoo.addons.base.models.res_users")
+    def test_unscoped_key_of_a_partner_is_refused_everywhere_then_migrated(self):
+        # A key made for the user before it became a partner (or before keys were scoped).
+        late = self._partner_user("api-late", self.introducer)
+        late.sudo().group_ids -= self.env.ref("insurance_arrears.group_arrears_partner_api")
+        old_key = self.env["res.users.apikeys"].with_user(late).sudo()._generate(None, "old", None)
+        self.assertEqual(self._xmlrpc(late.id, old_key)[0]["login"], "api-late", "a portal user's key is an RPC key")
+        late.sudo().group_ids += self.env.ref("insurance_arrears.group_arrears_partner_api")
+        with self.assertRaises(xmlrpc.client.Fault):
+            self._xmlrpc(late.id, old_key)
+        self.assertEqual(self._json2(old_key).status_code, 401)
+        response = self._cases(old_key)
+        self.assertEqual(response.status_code, 403)
+        self.assertIn("not a partner web service key", response.json()["error"]["message"])
+        self._migrate_to_1_2()
+        self.assertEqual(late.sudo().api_key_ids.scope, PARTNER_API_SCOPE)
+        self.assertEqual(self._cases(old_key).status_code, 200, "the migrated key keeps working on the service")
+        with self.assertRaises(xmlrpc.client.Fault):
+            self._xmlrpc(late.id, old_key)
+        self.assertIsNone(self.employee_key_scope(), "an employee's key is left as it is")
+
+    def employee_key_scope(self):
+        return self.env.user.sudo().api_key_ids.scope or None
+
+    def _migrate_to_1_2(self):
+        path = Path(__file__).parent.parent / "migrations" / "19.0.1.2.0" / "post-migrate.py"
+        spec = importlib.util.spec_from_file_location("insurance_arrears_migrate_1_2", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        self.env.flush_all()
+        module.migrate(self.env.cr, "19.0.1.1.0")
+        self.env.invalidate_all()

@@ -2,6 +2,7 @@ from datetime import date
 
 from freezegun import freeze_time
 
+from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
@@ -185,3 +186,88 @@ class TestPaymentLinkPage(PaymentLinkCommon, HttpCase):
         self.assertEqual(self.case.state, "closed")
         # The same link opened later asks for nothing.
         self.assertIn("Nothing is due on this contract any more", self.url_open(f"/arrears/pay/{self.link.token}").text)
+
+
+@tagged("post_install", "-at_install")
+class TestClosedLinkPage(PaymentLinkCommon, HttpCase):
+    """A link revoked, replaced, expired or settled shows whom to contact, and nothing personal."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company.write({"phone": "+33 1 23 45 67 89", "email": "contact@courtier.example"})
+
+    def _csrf(self, token):
+        page = self.url_open(f"/arrears/pay/{token}")
+        return page.text.split('name="csrf_token" value="')[1].split('"')[0]
+
+    def assertNeutral(self, html):
+        self.assertIn('id="arrears_link_closed"', html)
+        for contact in (self.company.name, "+33 1 23 45 67 89", "contact@courtier.example"):
+            self.assertIn(contact, html)
+        for personal in (self.contract.name, "Jeanne Dupont", "550.00", "275.00", *self.receipts.mapped("name")):
+            self.assertNotIn(personal, html)
+        self.assertNotIn("<form", html, "nothing to send from it")
+
+    def test_revoked_link_shows_a_neutral_page_and_counts_no_opening(self):
+        old = self.link
+        self.case.action_new_payment_link()
+        response = self.url_open(f"/arrears/pay/{old.token}")
+        self.assertEqual(response.status_code, 404, "as an unknown token")
+        self.assertNeutral(response.text)
+        self.assertIn("no longer valid", response.text)
+        self.assertEqual((old.open_count, old.date_first_opened), (0, False))
+
+    def test_expired_link_shows_a_neutral_page(self):
+        self.link.date_expiry = date.today().replace(year=date.today().year - 1)
+        response = self.url_open(f"/arrears/pay/{self.link.token}")
+        self.assertNeutral(response.text)
+        self.assertEqual(self.link.open_count, 0)
+
+    def test_settled_link_says_nothing_is_due_and_nothing_more(self):
+        self.link._register_payment(550.0, journal=self.bank_journal)
+        self.assertEqual(self.link.state, "paid")
+        html = self.url_open(f"/arrears/pay/{self.link.token}").text
+        self.assertNeutral(html)
+        self.assertIn("Nothing is due on this contract any more", html)
+
+    def test_checkout_and_plan_request_on_a_revoked_link_do_nothing(self):
+        old = self.link
+        self.case.action_new_payment_link()
+        csrf = self._csrf(self.case.payment_link_id.token)
+        checkout = self.url_open(f"/arrears/pay/{old.token}/checkout", data={"csrf_token": csrf})
+        self.assertNeutral(checkout.text)
+        request = self.url_open(
+            f"/arrears/pay/{old.token}/request", data={"csrf_token": csrf, "kind": "plan", "instalments": "2"}
+        )
+        self.assertNeutral(request.text)
+        self.assertFalse(self.case.plan_request_ids)
+        self.assertFalse(self.case.payment_link_ids.payment_ids)
+        self.assertEqual(old.open_count, 0)
+
+    def test_unknown_token_is_refused_with_the_same_lookups_as_a_closed_one(self):
+        # One company as the visitor sees it (a database of one brokerage): the unknown token's page
+        # then names the same company as the revoked one's.
+        public = self.env.ref("base.public_user").sudo()
+        public.write({"company_ids": [Command.link(self.company.id)], "company_id": self.company.id})
+        closed = self.link
+        self.case.action_new_payment_link()
+        unknown = closed.token[:-4] + "zzzz"
+
+        def queries(token):
+            self.url_open(f"/arrears/pay/{token}")  # warm the caches (views, routing, translations)
+            self.env.flush_all()
+            before = self.cr.sql_log_count
+            response = self.url_open(f"/arrears/pay/{token}")
+            return response, self.cr.sql_log_count - before
+
+        closed_response, closed_queries = queries(closed.token)
+        unknown_response, unknown_queries = queries(unknown)
+        self.assertEqual((closed_response.status_code, unknown_response.status_code), (404, 404))
+        self.assertNeutral(unknown_response.text)
+
+        def page(response):
+            return response.text.split('id="arrears_link_closed"')[1]
+
+        self.assertEqual(page(unknown_response), page(closed_response), "the same page")
+        self.assertEqual(unknown_queries, closed_queries, "no early return for an unknown token")

@@ -1,11 +1,16 @@
+import contextlib
 from datetime import date, timedelta
 
 from freezegun import freeze_time
+from psycopg2 import IntegrityError
+from psycopg2.errors import LockNotAvailable
 
+from odoo import sql_db
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
+from ..models.arrears_plan import PlanRequestRefused
 from .test_payment_link import PaymentLinkCommon
 
 
@@ -38,10 +43,11 @@ class TestPlanRequest(PlanCommon):
         self.assertIn("183.34", sent.body)
         self.assertEqual(self.link._amount_to_ask(), 183.34, "the link asks for the first instalment")
 
-    def test_delay_beyond_the_rules_waits_for_an_accountant(self):
-        request = self.link._ask_plan("delay", delay_until=date.today() + timedelta(days=45))
+    def test_amount_beyond_the_rules_waits_for_an_accountant(self):
+        self.rule.max_amount = 500.0
+        request = self.link._ask_plan("delay", delay_until=date.today() + timedelta(days=30))
         self.assertEqual(request.state, "pending")
-        self.assertEqual(request.review_reasons, "delay")
+        self.assertEqual(request.review_reasons, "amount")
         self.assertEqual(request.activity_ids.summary, "Review a payment request")
         self.assertFalse(request.instalment_ids)
         request.decision_reason = "Fine, given your history"
@@ -51,7 +57,8 @@ class TestPlanRequest(PlanCommon):
         self.assertFalse(request.activity_ids)
 
     def test_refusal_needs_a_reason_sent_to_the_debtor(self):
-        request = self.link._ask_plan("plan", instalment_count=5)
+        self.rule.max_amount = 500.0
+        request = self.link._ask_plan("plan", instalment_count=3)
         self.assertEqual(request.state, "pending")
         with self.assertRaises(UserError):
             request.action_refuse()
@@ -84,12 +91,56 @@ class TestPlanRequest(PlanCommon):
         with self.assertRaises(UserError):
             self.link._ask_plan("delay", delay_until=date.today())
         self.assertFalse(self.case.plan_request_ids)
+        self.rule.max_amount = 500.0
         for _attempt in range(3):
-            request = self.link._ask_plan("plan", instalment_count=5)  # to review
+            request = self.link._ask_plan("plan", instalment_count=3)  # to review
             request.state = "refused"
         with self.assertRaises(UserError):
             self.link._ask_plan("plan", instalment_count=2)
         self.assertEqual(len(self.case.plan_request_ids), 3)
+
+    def test_nothing_beyond_the_rules_maximum_is_recorded(self):
+        for kind, values in (
+            ("plan", {"instalment_count": 4}),
+            ("plan", {"instalment_count": 10**20}),
+            ("delay", {"delay_until": date.today() + timedelta(days=31)}),
+        ):
+            with self.assertRaises(PlanRequestRefused) as refused:
+                self.link._ask_plan(kind, **values)
+            self.assertEqual(refused.exception.code, "out_of_bounds")
+            self.assertIn("at most 3 instalments", str(refused.exception))
+        self.rule.unlink()
+        with self.assertRaises(PlanRequestRefused):
+            self.link._ask_plan("plan", instalment_count=7)  # no rule: what the page offers, six
+        self.assertEqual(self.link._ask_plan("plan", instalment_count=6).state, "pending")
+        self.assertEqual(len(self.case.plan_request_ids), 1)
+
+    def test_one_pending_request_per_case(self):
+        self.rule.max_amount = 500.0
+        first = self.link._ask_plan("plan", instalment_count=2)
+        self.assertEqual(first.state, "pending")
+        with self.assertRaises(PlanRequestRefused) as refused:
+            self.link._ask_plan("delay", delay_until=date.today() + timedelta(days=10))
+        self.assertEqual(refused.exception.code, "under_way")
+        # And the database holds to it, whatever the code path.
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            self.env["arrears.plan.request"].create({"case_id": self.case.id, "kind": "plan", "instalment_count": 2})
+            self.env.flush_all()
+
+    @mute_logger("odoo.sql_db")
+    def test_a_request_locks_its_case_until_it_is_recorded(self):
+        # A case of the committed demo data, so that another connection sees its row: a second
+        # request for it, in another transaction, waits (here: NOWAIT fails) until this one ends.
+        case = (
+            self.env["arrears.case"]
+            .sudo()
+            .search([("state", "=", "open"), ("company_id", "!=", self.company.id)], limit=1)
+        )
+        self.assertTrue(case, "the demo data has open cases")
+        with contextlib.suppress(PlanRequestRefused):
+            self.env["arrears.plan.request"].sudo()._ask(case, "plan", instalment_count=2)
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as other, self.assertRaises(LockNotAvailable):
+            other.execute("SELECT id FROM arrears_case WHERE id = %s FOR UPDATE NOWAIT", [case.id])
 
     def test_plan_kept_when_paid_off(self):
         request = self.link._ask_plan("plan", instalment_count=2)
@@ -151,17 +202,47 @@ class TestPlanRequestPage(PlanCommon, HttpCase):
         request = self.case.plan_request_ids
         self.assertEqual((request.kind, request.instalment_count, request.note), ("plan", 2, "Merci"))
 
-    def test_asking_a_long_delay_from_the_page_goes_to_review(self):
+    def test_asking_beyond_the_amount_from_the_page_goes_to_review(self):
+        self.rule.max_amount = 500.0
         response = self.url_open(
             f"/arrears/pay/{self.link.token}/request",
             data={
                 "csrf_token": self._csrf(),
                 "kind": "delay",
-                "delay_until": (date.today() + timedelta(days=50)).isoformat(),
+                "delay_until": (date.today() + timedelta(days=30)).isoformat(),
             },
         )
         self.assertIn("an accountant will answer you", response.text)
         self.assertEqual(self.case.plan_request_ids.state, "pending")
+
+    def test_asking_beyond_the_rules_maximum_from_the_page_records_nothing_and_says_the_limits(self):
+        beyond = (date.today() + timedelta(days=31)).isoformat()
+        for data in (
+            {"kind": "plan", "instalments": "4"},
+            {"kind": "plan", "instalments": "99999999999999999999"},
+            {"kind": "delay", "delay_until": beyond},
+            {"kind": "delay", "delay_until": "9999-12-31"},
+        ):
+            response = self.url_open(
+                f"/arrears/pay/{self.link.token}/request", data={"csrf_token": self._csrf(), **data}
+            )
+            self.assertEqual(response.status_code, 200, data)
+            self.assertIn('id="arrears_request_out_of_bounds"', response.text, data)
+            self.assertIn("at most 3 instalments", response.text)
+        response = self.url_open(
+            f"/arrears/pay/{self.link.token}/request",
+            data={"csrf_token": self._csrf(), "kind": "plan", "instalments": "9" * 5000},
+        )
+        self.assertIn('id="arrears_request_invalid"', response.text, "a number too long to read")
+        self.assertFalse(self.case.plan_request_ids)
+
+    def test_a_second_request_from_the_page_says_one_is_under_way(self):
+        self.rule.max_amount = 500.0
+        data = {"kind": "plan", "instalments": "2"}
+        self.url_open(f"/arrears/pay/{self.link.token}/request", data={"csrf_token": self._csrf(), **data})
+        response = self.url_open(f"/arrears/pay/{self.link.token}/request", data={"csrf_token": self._csrf(), **data})
+        self.assertIn('id="arrears_request_under_way"', response.text)
+        self.assertEqual(len(self.case.plan_request_ids), 1)
 
     def test_bad_input_from_the_page_records_nothing(self):
         for data in ({"kind": "delay", "delay_until": "tomorrow"}, {"kind": "plan", "instalments": "x"}, {"kind": "x"}):
@@ -190,5 +271,5 @@ class TestPlanRequestPage(PlanCommon, HttpCase):
             f"/arrears/pay/{self.link.token}/request",
             data={"csrf_token": csrf, "kind": "plan", "instalments": "2"},
         )
-        self.assertIn("could not be recorded", response.text)
+        self.assertIn('id="arrears_link_closed"', response.text, "the settled link's page says whom to contact")
         self.assertFalse(self.case.plan_request_ids)

@@ -1,6 +1,8 @@
 from odoo import fields, models
 from odoo.exceptions import UserError
 
+from ..controllers.api import PARTNER_API_SCOPE
+
 
 class ArrearsApiKeyWizard(models.TransientModel):
     _name = "arrears.api.key.wizard"
@@ -16,12 +18,13 @@ class ArrearsApiKeyWizard(models.TransientModel):
         if not self.user_id.has_group("insurance_arrears.group_arrears_partner_api"):
             raise UserError(self.env._("Put the user in the Partner API group first."))
         # sudo(): a manager issues the key of another user, whose own rights would
-        # not allow a key without expiry; the key is bound to that user only.
+        # not allow a key without expiry; the key is bound to that user only, and scoped to
+        # the partner web service (refused by Odoo's RPC).
         self.key = (
             self.env["res.users.apikeys"]
             .with_user(self.user_id)
             .sudo()
-            ._generate(None, self.name, self.expiration_date or None)
+            ._generate(PARTNER_API_SCOPE, self.name, self.expiration_date or None)
         )
         return {
             "type": "ir.actions.act_window",
