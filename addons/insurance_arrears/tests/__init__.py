@@ -11,3 +11,4 @@ from . import test_reporting
 from . import test_plan_request
 from . import test_link_browser
 from . import test_dashboard
+from . import test_company_rules

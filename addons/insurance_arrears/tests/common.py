@@ -1,4 +1,6 @@
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user
 
 
 class InsuranceArrearsCommon(AccountTestInvoicingCommon):
@@ -68,3 +70,46 @@ class InsuranceArrearsCommon(AccountTestInvoicingCommon):
     def _lines_by_account(self, move):
         """{account: (debit, credit, partner)} of a move, as an accountant reads it."""
         return {line.account_id: (line.debit, line.credit, line.partner_id) for line in move.line_ids}
+
+
+class CompanyRulesCommon(InsuranceArrearsCommon):
+    """Two brokers in one database: an arrears manager in each, who works in its own only."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company_b = cls.setup_other_company(name="Courtier B")["company"]
+        cls.manager_a = new_test_user(
+            cls.env,
+            login="manager_company_a",
+            groups="insurance_arrears.group_arrears_manager",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
+        )
+        cls.manager_b = new_test_user(
+            cls.env,
+            login="manager_company_b",
+            groups="insurance_arrears.group_arrears_manager",
+            company_id=cls.company_b.id,
+            company_ids=[cls.company_b.id],
+        )
+
+    def _as(self, user, records):
+        """The records as the user opens them: its own companies, no sudo."""
+        return records.with_user(user).with_context(allowed_company_ids=user.company_ids.ids)
+
+    def assertHiddenFromOtherCompany(self, records, fields=("display_name",)):
+        """Company A's user reads the records; company B's user neither finds nor reads them."""
+        self.assertTrue(records, "nothing to hide: the test built no record")
+        self.assertEqual(self._as(self.manager_a, records).read(list(fields))[0]["id"], records[0].id)
+        outsider = self._as(self.manager_b, records.browse())
+        self.assertFalse(outsider.search([("id", "in", records.ids)]))
+        with self.assertRaises(AccessError):
+            self._as(self.manager_b, records).read(list(fields))
+
+    def assertSharedWithOtherCompany(self, records):
+        """A record of no company is company B's too: found and read."""
+        self.assertFalse(records.company_id)
+        outsider = self._as(self.manager_b, records)
+        self.assertEqual(outsider.search([("id", "in", records.ids)]), outsider)
+        outsider.read(["display_name"])

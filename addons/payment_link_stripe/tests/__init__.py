@@ -3,3 +3,4 @@ from . import test_webhook
 from . import test_events
 from . import test_polling
 from . import test_security
+from . import test_company_rules
