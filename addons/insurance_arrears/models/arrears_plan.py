@@ -334,6 +334,8 @@ class ArrearsPlanInstalment(models.Model):
     _order = "request_id, sequence"
 
     request_id = fields.Many2one("arrears.plan.request", required=True, index=True, ondelete="cascade")
+    # Stored for the multi-company rule (the request's, so always consistent).
+    company_id = fields.Many2one(related="request_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="request_id.currency_id")
     sequence = fields.Integer()
     date_due = fields.Date(string="Due Date", required=True)

@@ -1,5 +1,7 @@
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.fields import Command
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user
 
 
 class InsuranceArrearsCommon(AccountTestInvoicingCommon):
@@ -101,3 +103,44 @@ class PartnerApiCommon(InsuranceArrearsCommon):
         wizard = cls.env["arrears.api.key.wizard"].create({"user_id": user.id, "name": name})
         wizard.action_generate()
         return wizard.key
+class CompanyRulesCommon(InsuranceArrearsCommon):
+    """Two brokers in one database: an arrears manager in each, who works in its own only."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company_b = cls.setup_other_company(name="Courtier B")["company"]
+        cls.manager_a = new_test_user(
+            cls.env,
+            login="manager_company_a",
+            groups="insurance_arrears.group_arrears_manager",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
+        )
+        cls.manager_b = new_test_user(
+            cls.env,
+            login="manager_company_b",
+            groups="insurance_arrears.group_arrears_manager",
+            company_id=cls.company_b.id,
+            company_ids=[cls.company_b.id],
+        )
+
+    def _as(self, user, records):
+        """The records as the user opens them: its own companies, no sudo."""
+        return records.with_user(user).with_context(allowed_company_ids=user.company_ids.ids)
+
+    def assertHiddenFromOtherCompany(self, records, fields=("display_name",)):
+        """Company A's user reads the records; company B's user neither finds nor reads them."""
+        self.assertTrue(records, "nothing to hide: the test built no record")
+        self.assertEqual(self._as(self.manager_a, records).read(list(fields))[0]["id"], records[0].id)
+        outsider = self._as(self.manager_b, records.browse())
+        self.assertFalse(outsider.search([("id", "in", records.ids)]))
+        with self.assertRaises(AccessError):
+            self._as(self.manager_b, records).read(list(fields))
+
+    def assertSharedWithOtherCompany(self, records):
+        """A record of no company is company B's too: found and read."""
+        self.assertFalse(records.company_id)
+        outsider = self._as(self.manager_b, records)
+        self.assertEqual(outsider.search([("id", "in", records.ids)]), outsider)
+        outsider.read(["display_name"])

@@ -39,7 +39,9 @@ class StripeCheckoutSession(models.Model):
     case_id = fields.Many2one(related="link_id.case_id", store=True, index=True)
     company_id = fields.Many2one(related="link_id.company_id", store=True, index=True)
     partner_id = fields.Many2one(related="link_id.partner_id", string="Debtor")
-    provider_id = fields.Many2one("payment.provider", required=True, readonly=True, ondelete="restrict")
+    provider_id = fields.Many2one(
+        "payment.provider", required=True, readonly=True, ondelete="restrict", check_company=True
+    )
     currency_id = fields.Many2one("res.currency", required=True, readonly=True)
     reference = fields.Char(
         required=True, readonly=True, copy=False, help="The opaque reference Stripe knows this checkout by."

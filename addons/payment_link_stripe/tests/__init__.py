@@ -4,3 +4,4 @@ from . import test_events
 from . import test_polling
 from . import test_security
 from . import test_refusals
+from . import test_company_rules

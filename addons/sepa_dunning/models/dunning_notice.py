@@ -26,7 +26,7 @@ class DunningNotice(models.Model):
     # No check_company: the company is the case's own (related), so always consistent;
     # the check cost a fifth of a dunning run (tests/bench/bench_dunning.py).
     case_id = fields.Many2one("arrears.case", required=True, index=True, ondelete="cascade")
-    level_id = fields.Many2one("dunning.level", required=True, index=True, ondelete="restrict")
+    level_id = fields.Many2one("dunning.level", required=True, index=True, ondelete="restrict", check_company=True)
     policy_id = fields.Many2one(related="level_id.policy_id")
     stage = fields.Selection(related="level_id.stage")
     company_id = fields.Many2one(related="case_id.company_id", store=True, index=True)

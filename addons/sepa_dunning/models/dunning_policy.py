@@ -52,7 +52,8 @@ class DunningLevel(models.Model):
     _order = "policy_id, sequence, id"
 
     policy_id = fields.Many2one("dunning.policy", required=True, index=True, ondelete="cascade")
-    company_id = fields.Many2one(related="policy_id.company_id")
+    # Stored for the multi-company rule; empty on a shared policy's levels, shared with it.
+    company_id = fields.Many2one(related="policy_id.company_id", store=True, index=True)
     currency_id = fields.Many2one("res.currency", default=lambda self: self.env.company.currency_id, required=True)
     sequence = fields.Integer(default=10)
     name = fields.Char(required=True, translate=True)

@@ -32,6 +32,7 @@ class SepaDebitLine(models.Model):
         index="btree_not_null",
         ondelete="restrict",
         readonly=True,
+        check_company=True,
         help="The instalment of a granted plan this debit collects; its receipt is then the plan's oldest.",
     )
     contract_id = fields.Many2one(related="receipt_id.contract_id", store=True)

@@ -6,3 +6,4 @@ from . import test_plan_debit
 from . import test_dashboard
 from . import test_notice_calendar
 from . import test_representation
+from . import test_company_rules
