@@ -122,7 +122,7 @@ class Bank:
             # Some banks report a rejection again in the day's debit notification.
             again = [d for d in rejected if self.rng.random() < 0.3]
             if again:
-                later = report_day + timedelta(days=1)
+                later = report_day + timedelta(days=self.rng.choice([0, 1]))
                 self._send(later, "camt054_repeat", self.notification(again, report_day), again)
             # Files the bank sends again, byte for byte, or cut by a transfer.
             roll = self.rng.random()

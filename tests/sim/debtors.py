@@ -48,6 +48,13 @@ REJECT_REASONS = {
 }
 
 
+def forced_behaviours():
+    """``(method, behaviour)`` for the first debtors of a portfolio: each behaviour once, by each route."""
+    return [("sepa_dd", b) for b in SEPA_BEHAVIOURS] + [
+        (method, b) for b in LINK_BEHAVIOURS for method in ("transfer", "card") if b != "on_time" or method == "card"
+    ]
+
+
 def _draw(rng, weights):
     names = list(weights)
     return rng.choices(names, weights=[weights[n] for n in names])[0]
@@ -120,13 +127,16 @@ class Debtor:
         return True
 
 
-def draw_debtor(rng: random.Random, index, method):
+def draw_debtor(rng: random.Random, index, method, behaviour=None):
+    """A debtor paying by ``method``; ``behaviour`` forced (every one shows up in a small portfolio) or drawn."""
     behaviours = SEPA_BEHAVIOURS if method == "sepa_dd" else LINK_BEHAVIOURS
+    behaviour = behaviour or _draw(rng, behaviours)
     return Debtor(
         index=index,
         method=method,
-        behaviour=_draw(rng, behaviours),
-        pay_after_days=rng.randint(3, 35),
+        behaviour=behaviour,
+        # Who pays back or disputes pays early, so that it happens within a short run.
+        pay_after_days=rng.randint(1, 5) if behaviour in ("refund", "dispute") else rng.randint(3, 35),
         has_email=rng.random() < 0.93,
         lang="fr_FR" if rng.random() < 0.8 else "en_US",
         plan_instalments=rng.choice([2, 3, 4]),

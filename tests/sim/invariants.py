@@ -21,8 +21,6 @@ KNOWN_FAILURES = {
     "bank_outcome_booked": "issue 14: an ACCP pain.002 whose transactions carry no TxSts is read as rejections",
     "no_dunning_during_representation": "issue 14 §4: an AM04 debit presented again is dunned meanwhile",
     "stripe_refund_booked": "issue 14 §5: a refund or dispute whose webhook is lost is never found by polling",
-    "no_dunning_before_first_debit": "found by the simulation: a direct-debit receipt falling due on a weekend "
-    "is in a case and gets its first reminder before the batch that collects it on the next business day",
 }
 
 

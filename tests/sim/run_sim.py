@@ -61,7 +61,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "bench")]
 import invariants  # noqa: E402
 import odoo_env  # noqa: E402  (makes `import odoo` work, as for the benchmarks)
 from bank import Bank  # noqa: E402
-from debtors import draw_debtor  # noqa: E402
+from debtors import draw_debtor, forced_behaviours  # noqa: E402
 from stripe_sim import WEBHOOK_SECRET, SimStripe, sign  # noqa: E402
 
 OUR_MODULES = ("insurance_arrears", "sepa_dunning", "payment_link_stripe")
@@ -87,6 +87,24 @@ class Truth:
     cron_errors: list = field(default_factory=list)
 
 
+class SimulatedCrash(Exception):
+    """A cron worker killed by the simulation (not a product error)."""
+
+
+# Crons two workers may run at the same time (their code says so): the daily dunning
+# run, the Stripe events and the Stripe polling.
+CONCURRENT_CRONS = (
+    "Dunning: daily run (levels reached, notices sent)",
+    "Stripe: process received events",
+    "Stripe: check open checkouts and pending fees",
+    "Insurance: issue premium receipts",
+)
+
+
+# Crons that commit chunk by chunk, where a worker can die between two commits.
+KILLABLE_CRONS = CONCURRENT_CRONS
+
+
 class CronErrors(logging.Handler):
     """Counts the errors Odoo's cron runner logs (a cron that raised)."""
 
@@ -95,6 +113,11 @@ class CronErrors(logging.Handler):
         self.truth = truth
 
     def emit(self, record):
+        error = record.exc_info[1] if record.exc_info else None
+        while error is not None:  # the server action's safe_eval wraps what the code raised
+            if isinstance(error, SimulatedCrash):
+                return
+            error = error.__cause__ or error.__context__
         self.truth.cron_errors.append(record.getMessage()[:300])
 
 
@@ -226,9 +249,14 @@ class Simulation:
         env["res.lang"]._activate_lang("fr_FR")
         debtors = []
         partner_vals = []
+        forced = forced_behaviours()
         for index in range(n):
-            method = "sepa_dd" if rng.random() < 0.55 else rng.choice(["transfer", "transfer", "card"])
-            debtor = draw_debtor(rng, index, method)
+            if index < len(forced):
+                method, behaviour = forced[index]
+            else:
+                method = "sepa_dd" if rng.random() < 0.55 else rng.choice(["transfer", "transfer", "card"])
+                behaviour = None
+            debtor = draw_debtor(rng, index, method, behaviour)
             debtors.append(debtor)
             partner_vals.append(
                 {
@@ -313,25 +341,89 @@ class Simulation:
     # Odoo's cron runner, for our modules
     # ------------------------------------------------------------------
 
-    def run_due_crons(self):
-        """Run every due cron of our modules as the cron runner does; repeat while some are partly done."""
+    def run_due_crons(self, kill=None):
+        """Run every due cron of our modules as the cron runner does; repeat while some are partly done.
+
+        :param kill: name of a cron to kill once in the middle of a chunk (just before the
+            chunk's commit): its work since its last commit is lost, and another worker
+            takes the job over at once
+        """
         from odoo.addons.base.models.ir_cron import IrCron
 
-        for _round in range(20):
-            with self.registry.cursor() as cr:
-                cr.execute("SELECT res_id FROM ir_model_data WHERE model = 'ir.cron' AND module IN %s", (OUR_MODULES,))
-                ours = {row[0] for row in cr.fetchall()}
-                jobs = [job for job in IrCron._get_all_ready_jobs(cr) if job["id"] in ours]
-            if not jobs:
-                return
-            for job in jobs:
-                with self.registry.cursor() as cron_cr:
-                    acquired = IrCron._acquire_one_job(cron_cr, job["id"])
-                    if not acquired:
-                        continue
-                    self.registry["ir.cron"]._process_job(cron_cr, acquired)
-                    cron_cr.commit()
-                self.events[f"cron_run: {job['cron_name']}"] += 1
+        original = IrCron._commit_progress
+        target = {}
+        if kill:
+            with self.env() as env:
+                target["id"] = env["ir.cron"].search([("cron_name", "=", kill)], limit=1).id
+
+        def commit_progress(cron_self, processed=0, **kwargs):
+            if processed and target.get("id") and cron_self.env.context.get("cron_id") == target["id"]:
+                target["killed"] = target.pop("id")
+                raise SimulatedCrash("worker killed in the middle of a chunk")
+            return original(cron_self, processed, **kwargs)
+
+        with patch.object(IrCron, "_commit_progress", commit_progress):
+            for _round in range(20):
+                with self.registry.cursor() as cr:
+                    cr.execute(
+                        "SELECT res_id FROM ir_model_data WHERE model = 'ir.cron' AND module IN %s", (OUR_MODULES,)
+                    )
+                    ours = {row[0] for row in cr.fetchall()}
+                    jobs = [job for job in IrCron._get_all_ready_jobs(cr) if job["id"] in ours]
+                if not jobs:
+                    return
+                for job in jobs:
+                    with self.registry.cursor() as cron_cr:
+                        acquired = IrCron._acquire_one_job(cron_cr, job["id"])
+                        if not acquired:
+                            continue
+                        self.registry["ir.cron"]._process_job(cron_cr, acquired)
+                        cron_cr.commit()
+                    self.events[f"cron_run: {job['cron_name']}"] += 1
+                    if target.get("killed") == job["id"]:
+                        # Another worker takes the killed job over at once.
+                        target.pop("killed")
+                        self.events[f"fault: cron killed mid-chunk, run again: {job['cron_name']}"] += 1
+                        with self.env() as env:
+                            env["ir.cron"].browse(job["id"])._trigger()
+                            env.cr.commit()
+
+    def run_twice_at_once(self):
+        """Two workers run the same cron's code at the same moment, each in its own transaction."""
+        import threading
+
+        from odoo import api
+        from odoo.api import SUPERUSER_ID
+
+        with self.env() as env:
+            crons = env["ir.cron"].search([("cron_name", "in", list(CONCURRENT_CRONS))])
+            chosen = self.rng.choice(crons.ids) if crons else None
+            name = crons.browse(chosen).cron_name if chosen else ""
+        if not chosen:
+            return
+        barrier = threading.Barrier(2)
+        outcomes = []
+
+        def worker():
+            try:
+                with self.registry.cursor() as cr:
+                    env = api.Environment(cr, SUPERUSER_ID, {"cron_id": chosen})
+                    cron = env["ir.cron"].browse(chosen)
+                    barrier.wait(timeout=30)
+                    cron.ir_actions_server_id.run()
+                    cr.commit()
+                outcomes.append("done")
+            except Exception as error:  # a worker refused by the database (serialization, lock): it lost the race
+                outcomes.append(type(error).__name__)
+
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=300)
+        self.events[f"fault: two workers at once: {name}"] += 1
+        for outcome in outcomes:
+            self.events[f"fault: two workers at once: worker {outcome}"] += 1
 
     # ------------------------------------------------------------------
     # The accountant
@@ -351,10 +443,22 @@ class Simulation:
         files = self.bank.files_for(day)
         # A transfer cut in the middle arrives first; the whole file follows.
         files.sort(key=lambda f: f.kind != "truncated")
+        # Several files on one morning: the accountant often reads them all, then confirms them.
+        read_all_first = len(files) > 1 and self.rng.random() < 0.6
+        parsed = [(bank_file, self.parse_file(bank_file)) for bank_file in files]
+        if read_all_first:
+            self.events["bank_files_read_together"] += len(files)
+        for bank_file, record_id in parsed if read_all_first else ():
+            self.confirm_file(bank_file, record_id)
+        for bank_file, record_id in () if read_all_first else parsed:
+            self.confirm_file(bank_file, record_id)
         for bank_file in files:
-            self.import_file(day, bank_file)
+            if bank_file.kind in ("pain002_reject", "camt054_return"):
+                for e2e in bank_file.end_to_end_ids:
+                    self.truth.bank_reports[e2e] = (self.bank.debits[e2e], day)
 
-    def import_file(self, day, bank_file):
+    def parse_file(self, bank_file):
+        """Upload and read a bank file, as the accountant does: the record is saved, then read (or refused)."""
         from odoo.exceptions import UserError
 
         with self.env() as env:
@@ -370,7 +474,20 @@ class Simulation:
                 self.events[f"bank_file_refused_{bank_file.kind}"] += 1
                 if bank_file.kind not in ("truncated", "resent"):
                     self.truth.files_unhandled.append(f"{bank_file.filename}: {error}")
-                return
+                return None
+            env.cr.commit()
+            if bank_file.kind in ("truncated", "resent"):
+                # A file a bank must refuse was read: nothing may come of it, the invariants will say.
+                self.events[f"bank_file_NOT_refused_{bank_file.kind}"] += 1
+            return record.id
+
+    def confirm_file(self, bank_file, record_id):
+        from odoo.exceptions import UserError
+
+        if not record_id:
+            return
+        with self.env() as env:
+            record = env["sepa.return.import"].browse(record_id)
             try:
                 with env.cr.savepoint():
                     if record.matched_count:
@@ -379,13 +496,7 @@ class Simulation:
                 self.truth.files_unhandled.append(f"{bank_file.filename}: confirm refused: {error}")
             env.cr.commit()
             self.events[f"bank_file_imported_{bank_file.kind}"] += 1
-            if bank_file.kind in ("truncated", "resent"):
-                # A file a bank must refuse was read: nothing may come of it, the invariants will say.
-                self.events[f"bank_file_NOT_refused_{bank_file.kind}"] += 1
             self.events["bank_lines_listed_for_accountant"] += record.issue_count
-        if bank_file.kind in ("pain002_reject", "camt054_return"):
-            for e2e in bank_file.end_to_end_ids:
-                self.truth.bank_reports[e2e] = (self.bank.debits[e2e], day)
 
     def send_notices(self, env, day):
         """Premium notices, as the accountant sends them from the composer (until a cron of ours does)."""
@@ -732,7 +843,8 @@ class Simulation:
             for offset in range(self.args.days):
                 day = START + dt.timedelta(days=offset)
                 self.at(day, 6)
-                self.run_due_crons()
+                kill = self.rng.choice(KILLABLE_CRONS) if self.rng.random() < self.args.faults else None
+                self.run_due_crons(kill=kill)
                 self.at(day, 8, 50)
                 if self.collection_date(day):
                     self.pay_twice_open(day)
@@ -748,6 +860,8 @@ class Simulation:
                 self.debtors_act(day)
                 self.broker_and_payers_at_stripe(day)
                 self.at(day, 18)
+                if self.rng.random() < self.args.faults:
+                    self.run_twice_at_once()
                 self.run_due_crons()
                 self.at(day, 23)
                 self.check(day)
@@ -851,6 +965,7 @@ def main(argv=None):
     parser.add_argument("--db", help="database name (default sim_<seed>_<pid>)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--strict", action="store_true", help="count known product bugs as failures")
+    parser.add_argument("--faults", type=float, default=0.1, help="share of days with a cron fault (0 for none)")
     parser.add_argument("--pdf", action="store_true", help="render the PDF reports with wkhtmltopdf")
     parser.add_argument("--progress", type=int, default=0, help="print the counts every N days")
     args = parser.parse_args(argv)
