@@ -252,7 +252,8 @@ def no_dunning_during_representation(env, day, truth):
           JOIN sepa_debit_line rej ON rej.receipt_id = r.id AND rej.state = 'rejected'
           JOIN sepa_return_reason reason ON reason.id = rej.return_reason_id AND reason.action = 'represent'
           JOIN sepa_debit_batch rb ON rb.id = rej.batch_id
-         WHERE n.state != 'cancelled' AND rb.collection_date < n.date AND b.collection_date >= n.date
+         WHERE n.state != 'cancelled' AND rb.collection_date <= n.date AND b.collection_date >= n.date
+           AND b.collection_date > rb.collection_date
         """,
     )
     return [
@@ -275,7 +276,7 @@ def no_dunning_before_first_debit(env, day, truth):
          WHERE n.state != 'cancelled' AND b.collection_date >= n.date
            AND NOT EXISTS (
                SELECT 1 FROM sepa_debit_line e JOIN sepa_debit_batch eb ON eb.id = e.batch_id
-                WHERE e.receipt_id = r.id AND e.state = 'rejected' AND eb.collection_date < n.date)
+                WHERE e.receipt_id = r.id AND e.state = 'rejected' AND eb.collection_date <= n.date)
         """,
     )
     return [(case, f"notice of {date} for {receipt}, first debited on {first}") for case, date, receipt, first in rows]
@@ -341,7 +342,7 @@ def bank_outcome_booked(env, day, truth):
 
 
 def stripe_payment_booked_once(env, day, truth):
-    """Every Stripe payment booked exactly once, for the amount Stripe received (webhook or polling, a day at most)."""
+    """Every Stripe payment and its fee booked exactly once, as Stripe received them (within a day)."""
     paid = {ref: amount for ref, (amount, paid_day) in truth.stripe_paid.items() if paid_day < day}
     if not paid:
         return []
@@ -362,6 +363,21 @@ def stripe_payment_booked_once(env, day, truth):
             violations.append((ref, f"paid {amount:.2f} at Stripe, no payment booked"))
         elif abs((received or 0) - amount) > CENT:
             violations.append((ref, f"paid {amount:.2f} at Stripe, {received:.2f} booked"))
+    # Stripe's fee on the payment, booked once (disputes add fees of their own: not compared here).
+    fees = {ref: fee for ref, fee in truth.stripe_fees.items() if ref in paid}
+    rows = _rows(
+        env,
+        """
+        SELECT reference, COALESCE(amount_fee, 0), fee_pending FROM stripe_checkout_session
+         WHERE reference = ANY(%s) AND dispute_state IS NULL AND payment_id IS NOT NULL
+        """,
+        list(fees),
+    )
+    violations += [
+        (ref, f"Stripe took a fee of {fees[ref]:.2f}, {booked:.2f} booked{' (still pending)' if pending else ''}")
+        for ref, booked, pending in rows
+        if abs(booked - fees[ref]) > CENT
+    ]
     # The same payment intent never gives two payments (one per checkout, one checkout per intent).
     rows = _rows(
         env,

@@ -82,6 +82,7 @@ class Truth:
     bank_reports: dict = field(default_factory=dict)  # e2e -> (bank Debit, day the broker knows)
     stripe_paid: dict = field(default_factory=dict)  # checkout reference -> (amount, day)
     stripe_given_back: dict = field(default_factory=dict)  # checkout reference -> (amount, day)
+    stripe_fees: dict = field(default_factory=dict)  # checkout reference -> Stripe's fee on the payment
     open_paid_cases: set = field(default_factory=set)
     files_unhandled: list = field(default_factory=list)
     cron_errors: list = field(default_factory=list)
@@ -138,6 +139,8 @@ class Simulation:
         self.results = Counter()
         self.violations = []
         self.known_seen = Counter()
+        self.broken_days = Counter()
+        self.seen = set()
 
     # ------------------------------------------------------------------
     # Clock and cursors
@@ -641,6 +644,7 @@ class Simulation:
         charge = self.stripe.pay(session.stripe_session_id, fee)
         self.charges[session.reference] = charge
         self.truth.stripe_paid[session.reference] = (session.amount, day)
+        self.truth.stripe_fees[session.reference] = fee / 100
         self.events["stripe_payments"] += 1
         debtor = self.debtors[session.partner_id.id]
         if debtor.behaviour == "refund" and "refund" not in debtor.events:
@@ -814,7 +818,12 @@ class Simulation:
                     self.violations.append((day, rule, violations[:3], True))
                 continue
             self.results["failed"] += 1
-            self.violations.append((day, rule, violations[:5], False))
+            self.broken_days[rule] += 1
+            # A violation is printed the first day it is seen (the check fails every day it lasts).
+            new = [(record, detail) for record, detail in violations if (rule, record) not in self.seen]
+            self.seen.update((rule, record) for record, _detail in violations)
+            if new:
+                self.violations.append((day, rule, new[:5], False))
 
     # ------------------------------------------------------------------
 
@@ -901,6 +910,8 @@ class Simulation:
             label = "KNOWN FAILURE" if known else "FAIL"
             for record, detail in violations:
                 print(f"sim: {label} day {day} rule {rule}: {record}: {detail}")
+        for rule, days in sorted(self.broken_days.items()):
+            print(f"sim: rule {rule} broken on {days} day(s)")
         for rule, days in sorted(self.known_seen.items()):
             print(f"sim: known failure {rule} broken on {days} day(s): {invariants.KNOWN_FAILURES[rule]}")
         for rule in sorted(set(invariants.KNOWN_FAILURES) - set(self.known_seen)):
@@ -978,6 +989,7 @@ def main(argv=None):
             if not args.pdf:
                 # As in Odoo's own tests: reports render as HTML (wkhtmltopdf takes a second a page).
                 config["test_enable"] = True
+            logging.getLogger("stripe").setLevel(logging.WARNING)  # one line per simulated API call otherwise
             simulation = Simulation(registry, args)
             truth_handler = CronErrors(simulation.truth)
             logging.getLogger("odoo.addons.base.models.ir_cron").addHandler(truth_handler)
