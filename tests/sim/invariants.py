@@ -21,6 +21,8 @@ KNOWN_FAILURES = {
     "bank_outcome_booked": "issue 14: an ACCP pain.002 whose transactions carry no TxSts is read as rejections",
     "no_dunning_during_representation": "issue 14 §4: an AM04 debit presented again is dunned meanwhile",
     "stripe_refund_booked": "issue 14 §5: a refund or dispute whose webhook is lost is never found by polling",
+    "batch_prepared": "found by the simulation: a granted plan over fees only (no receipt) gives an instalment "
+    "debit without receipt, and preparing any batch fails (sepa_debit_line.receipt_id NOT NULL)",
 }
 
 
@@ -453,6 +455,12 @@ def bank_lines_accounted(env, day, truth):
     return violations
 
 
+def batch_prepared(env, day, truth):
+    """Every business day's debit batch can be prepared (a failure leaves every debtor uncollected)."""
+    failures, truth.batch_failures = truth.batch_failures, []
+    return [(f"batch of {collection}", error) for collection, error in failures]
+
+
 CHECKS = [
     receipt_residual,
     partner_receivable,
@@ -468,6 +476,7 @@ CHECKS = [
     rejection_posted_once,
     bank_outcome_booked,
     bank_lines_accounted,
+    batch_prepared,
     stripe_payment_booked_once,
     stripe_refund_booked,
     paid_case_closed,
