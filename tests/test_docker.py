@@ -62,7 +62,7 @@ def _commands(run_line):
 
 def test_product_stage_is_the_official_odoo_19_image():
     stages = _stages()
-    assert list(stages)[0] == "product"
+    assert next(iter(stages)) == "product"
     assert stages["product"]["from"] == "odoo:19.0"
     assert stages["test"]["from"] == "product"
 

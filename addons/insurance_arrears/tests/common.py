@@ -1,6 +1,6 @@
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
-from odoo.fields import Command
 from odoo.exceptions import AccessError
+from odoo.fields import Command
 from odoo.tests import new_test_user
 
 
@@ -103,6 +103,8 @@ class PartnerApiCommon(InsuranceArrearsCommon):
         wizard = cls.env["arrears.api.key.wizard"].create({"user_id": user.id, "name": name})
         wizard.action_generate()
         return wizard.key
+
+
 class CompanyRulesCommon(InsuranceArrearsCommon):
     """Two brokers in one database: an arrears manager in each, who works in its own only."""
 
