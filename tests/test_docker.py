@@ -129,7 +129,7 @@ def test_compose_demo_database_is_served_on_the_readme_port_and_login():
     assert odoo["entrypoint"][0] == "bin/demo"
     assert "http://localhost:8069" in README
     demo = (ROOT / "bin" / "demo").read_text(encoding="utf-8")
-    assert "--country FR" in demo and "--language fr_FR" in demo and "l10n_fr_account" in demo
+    assert "--with-demo" in demo and "--load-language=fr_FR" in demo
     assert "admin" in README and "arrears_demo" in demo
 
 
