@@ -1,7 +1,7 @@
 {
     "name": "Insurance Arrears",
     "summary": "Insurance contracts, premium receipts, broker accounting and arrears cases",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "category": "Accounting/Accounting",
     "author": "Arrears Platform Team",
     "website": "https://github.com/arrears-platform/arrears",
