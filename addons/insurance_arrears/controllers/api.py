@@ -94,7 +94,8 @@ class ArrearsPartnerApi(http.Controller):
 
     @staticmethod
     def _date(params, name):
-        if not params.get(name):
+        # Absent is no filter; present but empty is not a date (the OpenAPI description says date).
+        if name not in params:
             return None
         try:
             return date.fromisoformat(params[name])

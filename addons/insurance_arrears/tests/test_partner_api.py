@@ -145,7 +145,15 @@ class TestPartnerApi(PartnerApiCommon, HttpCase):
 
     @mute_logger("odoo.http")
     def test_bad_parameters_are_400(self):
-        for query in ("page=0", "page_size=1000", "page=x", "due_from=15/01/2026", "state=any", "colour=red"):
+        for query in (
+            "page=0",
+            "page_size=1000",
+            "page=x",
+            "due_from=15/01/2026",
+            "due_to=",
+            "state=any",
+            "colour=red",
+        ):
             response = self._get(f"/cases?{query}")
             self.assertEqual(response.status_code, 400, query)
             self.assertEqual(response.json()["error"]["code"], "bad_parameter")
