@@ -15,12 +15,9 @@ from datetime import timedelta
 
 CENT = 0.005
 
-# rule -> the product bug (issue 14) that breaks it today.
+# rule -> the product bug that breaks it today. Fixed and so counted again: rejection_posted_once,
+# bank_outcome_booked, no_dunning_during_representation, stripe_refund_booked (issue 14).
 KNOWN_FAILURES = {
-    "rejection_posted_once": "issue 14 §3: a rejection reported by two files (pain.002 then camt.054) is posted twice",
-    "bank_outcome_booked": "issue 14: an ACCP pain.002 whose transactions carry no TxSts is read as rejections",
-    "no_dunning_during_representation": "issue 14 §4: an AM04 debit presented again is dunned meanwhile",
-    "stripe_refund_booked": "issue 14 §5: a refund or dispute whose webhook is lost is never found by polling",
     "batch_prepared": "found by the simulation: a granted plan over fees only (no receipt) gives an instalment "
     "debit without receipt, and preparing any batch fails (sepa_debit_line.receipt_id NOT NULL)",
 }
