@@ -542,7 +542,33 @@ def expected_camt053(version=C53_02, filename=""):
                 bank_reference="BOOK-0021",
             )
         ],
-        ignored=1,
+        entries=[
+            returns.StatementEntry(
+                amount=Decimal("-220.50"),
+                currency="EUR",
+                date=dt.date(2026, 1, 20),
+                bank_reference="BOOK-0021",
+                account_iban=CREDITOR_IBAN,
+                transactions=(
+                    returns.StatementTx(
+                        end_to_end_id="E2E-000021",
+                        payment_info_id="PMT-FRST",
+                        message_id=ORIGINAL_MESSAGE_ID,
+                        amount=Decimal("220.50"),
+                    ),
+                ),
+                returns=True,
+            ),
+            returns.StatementEntry(
+                amount=Decimal("1000.00"),
+                currency="EUR",
+                date=dt.date(2026, 1, 20),
+                bank_reference="BOOK-0022",
+                account_iban=CREDITOR_IBAN,
+                transactions=(returns.StatementTx(end_to_end_id="E2E-000022", amount=Decimal("1000.00")),),
+            ),
+        ],
+        ignored=0,
     )
 
 
@@ -888,8 +914,34 @@ def test_camt054_amounts_are_exact_decimals(version):
     assert [str(amount) for amount in amounts] == ["120.45", "99.55", "45.00"]
 
 
-def test_camt053_statement_return_becomes_a_line_and_the_collection_credit_is_ignored():
+def test_camt053_statement_return_becomes_a_line_and_every_booked_entry_a_statement_entry():
     assert returns.parse(sample(C53_02)) == [expected_camt053()]
+
+
+def test_camt053_batch_booking_names_its_block_and_entries_not_booked_are_ignored():
+    batch = el("Btch", el("MsgId", "SDD-0007"), el("PmtInfId", "SDD-0007-RCUR"), el("NbOfTxs", "2"))
+    booked = entry(C53_02, batch, amount="550.00", credit=True, booked="2026-01-05")
+    pending = entry(C53_02, amount="10.00", credit=True, reference="P-1")
+    children = pending[2]
+    children[[child[0] for child in children].index("Sts")] = el("Sts", "PDNG")
+    message = parse_one(document(C53_02, camt053(booked, pending)))
+    assert message.lines == []
+    assert message.ignored == 1, "a pending entry moved no money"
+    (credit,) = message.entries
+    assert (credit.amount, credit.message_id, credit.payment_info_id, credit.transactions) == (
+        Decimal("550.00"),
+        "SDD-0007",
+        "SDD-0007-RCUR",
+        (),
+    )
+    assert credit.bank_reference == "STMT-2026-0020-1/1", "no bank reference: the statement's id and the entry's rank"
+    assert credit.date == dt.date(2026, 1, 5)
+
+
+def test_camt053_entry_without_amount_is_refused():
+    broken = entry(C53_02, amount="", credit=True, reference="X")
+    with pytest.raises(returns.BankFileError, match="entry 1 has no amount"):
+        parse_one(document(C53_02, camt053(broken)))
 
 
 @pytest.mark.parametrize(

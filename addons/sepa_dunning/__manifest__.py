@@ -1,7 +1,7 @@
 {
     "name": "SEPA Direct Debit and Dunning for Insurance Arrears",
     "summary": "SEPA mandates and debit batches (pain.008), bank rejections, dunning notices",
-    "version": "19.0.0.4.0",
+    "version": "19.0.0.5.0",
     "category": "Accounting/Accounting",
     "author": "Arrears Platform Team",
     "website": "https://github.com/arrears-platform/arrears",

@@ -50,6 +50,37 @@ class ReturnLine:
     bank_reference: str = ""
 
 
+@dataclass(frozen=True)
+class StatementTx:
+    """One transaction of a statement entry, by the references the creditor gave it."""
+
+    end_to_end_id: str = ""
+    payment_info_id: str = ""
+    message_id: str = ""
+    amount: Decimal | None = None  # always positive; the entry says the direction
+
+
+@dataclass(frozen=True)
+class StatementEntry:
+    """One booked movement of a ``camt.053`` account statement: money in (credit) or out (debit).
+
+    A batch booking credits the collected debits of a payment block as one
+    amount (``NtryDtls/Btch`` names the block); the details, when the bank gives
+    them, list each transaction.
+    """
+
+    amount: Decimal  # signed: positive for a credit, negative for a debit
+    currency: str = ""
+    date: dt.date | None = None
+    bank_reference: str = ""  # AcctSvcrRef of the entry, else the statement's id and the entry's rank
+    account_iban: str = ""
+    message_id: str = ""  # NtryDtls/Btch/MsgId
+    payment_info_id: str = ""  # NtryDtls/Btch/PmtInfId
+    label: str = ""
+    transactions: tuple = ()
+    returns: bool = False  # it reports returned debits (read as rejection lines too)
+
+
 @dataclass
 class ReturnMessage:
     message_type: str  # pain.002, camt.054, camt.053 or cfonb120
@@ -58,7 +89,8 @@ class ReturnMessage:
     created: dt.date | None
     filename: str = ""
     lines: list = field(default_factory=list)
-    ignored: int = 0  # entries without return information
+    ignored: int = 0  # entries without return information (of a statement: not booked by the bank)
+    entries: list = field(default_factory=list)  # StatementEntry: what a camt.053 booked on the account
 
 
 def _parser():
@@ -264,11 +296,15 @@ def _read_pain002(body, message):
 def _read_camt(body, message):
     container = "Ntfctn" if message.message_type == "camt.054" else "Stmt"
     for report in _local(body, container):
+        if container == "Stmt":
+            _read_statement_entries(report, message)
+        # A statement's entries without returns are counted by the statement reader, once.
+        count_ignored = container != "Stmt"
         for entry in _local(report, "Ntry"):
             if _text(entry, "CdtDbtInd") == "CRDT":
                 # Money coming in (a transfer, or the reversal of a return) is no
                 # rejected debit.
-                message.ignored += 1
+                message.ignored += count_ignored
                 continue
             entry_date = _date(_text(entry, "BookgDt/Dt") or _text(entry, "BookgDt/DtTm")) or _date(
                 _text(entry, "ValDt/Dt")
@@ -277,7 +313,7 @@ def _read_camt(body, message):
             for tx in details:
                 returned = _local(tx, "RtrInf")
                 if not returned:
-                    message.ignored += 1
+                    message.ignored += count_ignored
                     continue
                 amount, currency = _amount(tx, "AmtDtls/InstdAmt/Amt")
                 if amount is None:
@@ -302,7 +338,57 @@ def _read_camt(body, message):
                     )
                 )
             if not details:
-                message.ignored += 1
+                message.ignored += count_ignored
+
+
+BOOKED = ("BOOK", "")  # an entry's status: booked (a pending or informative entry moved no money)
+
+
+def _read_statement_entries(statement, message):
+    """The booked entries of a ``camt.053`` statement, with the creditor's references."""
+    iban = _text(statement, "Acct/Id/IBAN").replace(" ", "").upper()
+    statement_id = _text(statement, "Id") or message.message_id
+    for rank, entry in enumerate(_local(statement, "Ntry"), start=1):
+        status = _text(entry, "Sts/Cd") or _text(entry, "Sts")
+        if status not in BOOKED:
+            message.ignored += 1
+            continue
+        amount, currency = _amount(entry, "Amt")
+        if amount is None:
+            raise BankFileError(f"{message.filename or 'The statement'}: entry {rank} has no amount")
+        # The direction of the booking itself (a reversal, RvslInd, is booked in its own direction).
+        sign = -1 if _text(entry, "CdtDbtInd") == "DBIT" else 1
+        transactions = []
+        for tx in _local(entry, "NtryDtls/TxDtls"):
+            tx_amount, _currency = _amount(tx, "AmtDtls/TxAmt/Amt")
+            if tx_amount is None:
+                tx_amount, _currency = _amount(tx, "Amt")
+            if tx_amount is None:
+                tx_amount, _currency = _amount(tx, "AmtDtls/InstdAmt/Amt")
+            transactions.append(
+                StatementTx(
+                    end_to_end_id=_text(tx, "Refs/EndToEndId"),
+                    payment_info_id=_text(tx, "Refs/PmtInfId"),
+                    message_id=_text(tx, "Refs/MsgId"),
+                    amount=tx_amount,
+                )
+            )
+        message.entries.append(
+            StatementEntry(
+                amount=sign * amount,
+                currency=currency,
+                date=_date(_text(entry, "BookgDt/Dt") or _text(entry, "BookgDt/DtTm"))
+                or _date(_text(entry, "ValDt/Dt"))
+                or message.created,
+                bank_reference=_text(entry, "AcctSvcrRef") or f"{statement_id}/{rank}",
+                account_iban=iban,
+                message_id=_text(entry, "NtryDtls/Btch/MsgId"),
+                payment_info_id=_text(entry, "NtryDtls/Btch/PmtInfId"),
+                label=_text(entry, "AddtlNtryInf")[:200],
+                transactions=tuple(transactions),
+                returns=bool(_local(entry, "NtryDtls/TxDtls/RtrInf")),
+            )
+        )
 
 
 # -----------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+from . import account_move_line
 from . import arrears_case
 from . import arrears_plan
 from . import dunning_notice
@@ -15,3 +16,4 @@ from . import sepa_mandate
 from . import sepa_return_reason
 from . import sepa_return_import
 from . import sepa_return_line
+from . import sepa_statement_entry

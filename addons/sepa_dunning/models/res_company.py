@@ -49,6 +49,14 @@ class ResCompany(models.Model):
         "By default the first bank journal with a bank account.",
     )
 
+    sepa_book_statements = fields.Boolean(
+        string="Book the Bank's Statements of Batches",
+        default=True,
+        help="A camt.053 statement imported under Bank Rejections also books what the bank credited or debited "
+        "for each debit batch, as a bank statement line reconciled with the batch's debits in transit. "
+        "Turn it off where another module imports the whole statement into the bank journal.",
+    )
+
     sepa_rejection_fee = fields.Monetary(
         string="Bank Rejection Fee",
         currency_field="currency_id",

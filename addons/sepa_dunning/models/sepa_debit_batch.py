@@ -85,6 +85,32 @@ class SepaDebitBatch(models.Model):
         copy=False,
         help="The debits in transit: one entry per thousand debits, each for its part of the batch's amount.",
     )
+    transit_line_ids = fields.One2many(
+        "account.move.line",
+        "sepa_batch_id",
+        string="Items in Transit",
+        readonly=True,
+        help="The batch's items on the outstanding receipts account: the debits posted, the rejections taken "
+        "back, and what the bank's statements credited or debited.",
+    )
+    amount_in_transit = fields.Monetary(
+        string="Not Yet in the Bank",
+        compute="_compute_bank_state",
+        store=True,
+        help="What the bank still owes for this batch: the debits posted, less the rejections, "
+        "less what its statements credited.",
+    )
+    statement_entry_ids = fields.One2many("sepa.statement.entry", "batch_id", string="Statement Entries")
+    amount_banked = fields.Monetary(
+        string="Credited by the Bank", compute="_compute_bank_state", store=True, help="Net of what it debited back."
+    )
+    bank_state = fields.Selection(
+        [("none", "Not Posted"), ("transit", "In Transit"), ("partly", "Partly in the Bank"), ("bank", "In the Bank")],
+        string="Bank",
+        compute="_compute_bank_state",
+        store=True,
+        help="In the bank once the statements credited all that was not rejected.",
+    )
 
     # Two runs of the calendar job at once cannot both prepare a date.
     _calendar_date_unique = models.UniqueIndex(
@@ -104,6 +130,21 @@ class SepaDebitBatch(models.Model):
             batch.debit_count = len(collect)
             batch.excluded_count = len(batch.line_ids) - len(collect)
             batch.amount_total = sum(collect.mapped("amount"))
+
+    @api.depends("state", "transit_line_ids.amount_residual", "statement_entry_ids.state")
+    def _compute_bank_state(self):
+        for batch in self:
+            banked = batch.statement_entry_ids.filtered(lambda entry: entry.state == "booked")
+            batch.amount_in_transit = sum(batch.transit_line_ids.mapped("amount_residual"))
+            batch.amount_banked = sum(banked.mapped("amount"))
+            if batch.state != "confirmed":
+                batch.bank_state = "none"
+            elif not banked:
+                batch.bank_state = "transit"
+            elif batch.currency_id.is_zero(batch.amount_in_transit):
+                batch.bank_state = "bank"
+            else:
+                batch.bank_state = "partly"
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -606,6 +647,7 @@ class SepaDebitBatch(models.Model):
                     "name": _("SEPA direct debit %s", self.name),
                     "account_id": self._outstanding_account().id,
                     "debit": sum(debits.mapped("amount")),
+                    "sepa_batch_id": self.id,
                 }
             )
         )
@@ -629,6 +671,52 @@ class SepaDebitBatch(models.Model):
                 plan.append(receivables[owner] + credits)
         self.env["account.move.line"]._arrears_reconcile(plan)
         return move
+
+    def _settle_transit(self):
+        """Reconcile each batch's open items in transit together: what the bank paid settles what it owed.
+
+        Whatever does not net stays open, on the batch's *Not Yet in the Bank*.
+        """
+        plan = []
+        for batch in self:
+            items = batch.transit_line_ids.filtered(lambda aml: not aml.reconciled and aml.parent_state == "posted")
+            if items.filtered(lambda aml: aml.balance > 0) and items.filtered(lambda aml: aml.balance < 0):
+                plan.append(items)
+        if plan:
+            self.env["account.move.line"]._arrears_reconcile(plan)
+
+    def _report_shortfall(self, entries):
+        """Tell an accountant what the bank did not credit, once its statement came, and which debits it left out."""
+        for batch in self:
+            if batch.bank_state != "partly" or batch.amount_in_transit <= 0:
+                continue
+            listed = set()
+            for entry in entries.filtered(lambda e, batch=batch: e.batch_id == batch):
+                listed.update((entry.end_to_end_ids or "").split())
+            left_out = (
+                batch.collect_line_ids.filtered(
+                    lambda line, listed=listed: line.state == "collected" and line.end_to_end_id not in listed
+                )
+                if listed
+                else batch.collect_line_ids.browse()
+            )
+            details = ", ".join(left_out.mapped("end_to_end_id"))
+            note = _(
+                "The bank credited %(banked)s for batch %(batch)s: %(missing)s is not in the bank yet "
+                "(a rejection not reported yet, or a fee).",
+                banked=batch.currency_id.format(batch.amount_banked),
+                batch=batch.name,
+                missing=batch.currency_id.format(batch.amount_in_transit),
+            )
+            if details:
+                note += " " + _("Debits the statement did not list: %s.", details)
+            batch.message_post(body=note)
+            batch.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=_("Direct debits not credited by the bank"),
+                note=note,
+                user_id=self.env.uid,
+            )
 
     def _flag_paid_twice(self, debits):
         """Ask an accountant to refund what debits took on receipts already paid another way."""

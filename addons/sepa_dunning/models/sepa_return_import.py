@@ -65,6 +65,12 @@ class SepaReturnImport(models.Model):
         copy=False,
         help="One entry per bank journal and date (and per thousand rejections).",
     )
+    statement_entry_ids = fields.One2many(
+        "sepa.statement.entry",
+        "import_id",
+        string="Statement Entries",
+        help="What a camt.053 statement booked on the account for the company's debit batches.",
+    )
     fee_move_ids = fields.Many2many(
         "account.move",
         "account_move_sepa_return_import_rel",
@@ -118,16 +124,26 @@ class SepaReturnImport(models.Model):
         except returns.BankFileError as exc:
             raise UserError(_("The bank file cannot be read: %(reason)s", reason=exc)) from exc
         self._create_lines([line for message in messages for line in message.lines])
+        ignored_entries = self._create_statement_entries([e for message in messages for e in message.entries])
         self.write(
             {
                 "file_hash": digest,
                 "state": "parsed",
                 "message_type": ", ".join(sorted({m.version for m in messages})),
                 "bank_message_id": ", ".join(m.message_id for m in messages if m.message_id),
-                "ignored_count": sum(m.ignored for m in messages),
+                "ignored_count": sum(m.ignored for m in messages) + ignored_entries,
             }
         )
         return True
+
+    def _create_statement_entries(self, entries):
+        """The entries of a statement that concern the company's batches; the number of the others."""
+        if not self.company_id.sepa_book_statements:
+            return sum(not entry.returns for entry in entries)
+        Entry = self.env["sepa.statement.entry"]
+        vals_list, foreign = Entry._prepare_vals(self, entries)
+        Entry.create(vals_list)
+        return foreign
 
     def _create_lines(self, bank_lines):
         """Create the lines of ``bank_lines``; a debit reported twice in the file is carried by its first line."""
@@ -306,6 +322,9 @@ class SepaReturnImport(models.Model):
         )
         lines = self._recheck(lines)
         self._process(lines)
+        # After the rejections: what the bank debited back answers the rejections just posted.
+        booked = self.statement_entry_ids._book()
+        booked.batch_id._report_shortfall(booked)
         self.state = "done"
         self._ask_accountant(lines)
         self.message_post(
@@ -316,6 +335,15 @@ class SepaReturnImport(models.Model):
                 issues=self.issue_count,
             )
         )
+        if self.statement_entry_ids:
+            self.message_post(
+                body=_(
+                    "Statement: %(booked)s entr(ies) of debit batches booked (%(amount)s), %(left)s left to review.",
+                    booked=len(booked),
+                    amount=self.currency_id.format(sum(booked.mapped("amount"))),
+                    left=len(self.statement_entry_ids.filtered(lambda e: e.state in ("exceeds", "not_posted"))),
+                )
+            )
         return True
 
     def _recheck(self, lines):
@@ -386,7 +414,8 @@ class SepaReturnImport(models.Model):
         """An activity for what the file leaves to a person: codes asking for it, lines that matched nothing."""
         review = lines.filtered(lambda line: not line.reason_id or line.reason_id.action == "manual")
         issues = self.line_ids.filtered(lambda line: line.match_state not in ("matched", *REPORTED_STATES))
-        if not (review or issues):
+        entries = self.statement_entry_ids.filtered(lambda entry: entry.state in ("exceeds", "not_posted"))
+        if not (review or issues or entries):
             return
         notes = [
             self.env._("To review (%(code)s): %(receipt)s", code=line.reason_code or "?", receipt=line.receipt_id.name)
@@ -394,6 +423,15 @@ class SepaReturnImport(models.Model):
         ]
         if issues:
             notes.append(_("%(count)s line(s) to resolve by hand.", count=len(issues)))
+        notes.extend(
+            self.env._(
+                "Statement entry %(ref)s of batch %(batch)s not booked: %(why)s",
+                ref=entry.bank_reference,
+                batch=entry.batch_id.name,
+                why=dict(entry._fields["state"]._description_selection(self.env))[entry.state],
+            )
+            for entry in entries
+        )
         self.activity_schedule(
             "mail.mail_activity_data_todo",
             summary=_("Bank rejections to review"),
@@ -433,7 +471,6 @@ class SepaReturnImport(models.Model):
                         }
                     )
                 )
-            total = sum(group.mapped("amount"))
             if fee:
                 if not company.sepa_rejection_fee_account_id:
                     raise UserError(_("Set the account of bank rejection fees on company %s.", company.name))
@@ -446,16 +483,19 @@ class SepaReturnImport(models.Model):
                         }
                     )
                 )
-                total += fee * len(group)
-            move_lines.append(
-                Command.create(
-                    {
-                        "name": _("Rejected direct debits %s", self.name),
-                        "account_id": outstanding.id,
-                        "credit": total,
-                    }
+            # What the bank takes back (and its fee), batch by batch: each batch's
+            # items in transit then say what the bank still owes for it.
+            for batch, rejected in group.grouped(lambda line: line.debit_line_id.batch_id).items():
+                move_lines.append(
+                    Command.create(
+                        {
+                            "name": _("Rejected direct debits %(batch)s (%(file)s)", batch=batch.name, file=self.name),
+                            "account_id": outstanding.id,
+                            "credit": sum(rejected.mapped("amount")) + fee * len(rejected),
+                            "sepa_batch_id": batch.id,
+                        }
+                    )
                 )
-            )
             move = self.env["account.move"]._arrears_create_entries(
                 [{"journal_id": journal.id, "date": date, "ref": self.name, "line_ids": move_lines}]
             )
@@ -477,6 +517,7 @@ class SepaReturnImport(models.Model):
             [line.debit_line_id.move_line_id + receivable for line, receivable in plan_pairs]
         )
         self.move_ids = [Command.link(move.id) for move in moves]
+        lines.debit_line_id.batch_id._settle_transit()
         return moves
 
     def _charge_fees(self, lines, cases):

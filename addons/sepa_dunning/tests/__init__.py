@@ -7,3 +7,4 @@ from . import test_dashboard
 from . import test_notice_calendar
 from . import test_representation
 from . import test_company_rules
+from . import test_bank_statement
