@@ -11,7 +11,12 @@ bank sends them, queued for the day they arrive:
 - ``camt.054`` debit notifications repeating some of those rejections, and returns
   after settlement (``MD06`` refunds claimed by the debtor within 8 weeks);
 - the same file sent twice (identical bytes), and a file cut in the middle
-  followed the next day by the whole one.
+  followed the next day by the whole one;
+- a ``camt.053`` statement each morning of what it booked on the broker's account
+  the day before: per payment block, one credit of the debits it collected (a
+  batch booking), its fee for each debit rejected before settlement, and each
+  return after settlement debited with its fee; some statements sent twice, some
+  entries repeated in a later statement of another id (the same bank reference).
 """
 
 import random
@@ -23,6 +28,8 @@ from lxml import etree
 
 PAIN002 = "urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"
 CAMT054 = "urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"
+CAMT053 = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"
+CREDITOR_IBAN = "FR7630006000011234567890189"
 
 # Reasons a bank gives before settlement, and what the debtor did to get them.
 REJECT_BEFORE_SETTLEMENT = ("AM04", "AC04", "MD01", "MS03", "AC06", "MS02")
@@ -56,11 +63,26 @@ class BankFile:
 
 
 @dataclass
+class Booking:
+    """A movement on the broker's account, listed in the statement of the day after ``day``."""
+
+    day: date
+    amount: Decimal  # signed: positive credits the broker
+    reference: str
+    payment_info_id: str = ""
+    debits: tuple = ()  # (Debit, amount) listed in the entry's details
+    reason: str = ""  # a return's reason
+
+
+@dataclass
 class Bank:
     rng: random.Random
+    rejection_fee: Decimal = Decimal("0")
     debits: dict = field(default_factory=dict)
     outbox: list = field(default_factory=list)
     counts: dict = field(default_factory=dict)
+    bookings: list = field(default_factory=list)  # not yet in a statement
+    booked: list = field(default_factory=list)  # (day the statement arrives, amount): what the account saw
     _sequence: int = 0
 
     # ------------------------------------------------------------------
@@ -131,7 +153,17 @@ class Bank:
             elif roll < 0.45:
                 cut = content[: len(content) // 2]
                 self._send(report_day, "truncated", cut, rejected, note="cut in the middle")
+        for debit in rejected:
+            if self.rejection_fee:
+                self._book(debit.collection_date, -self.rejection_fee, debits=((debit, self.rejection_fee),))
         for (message_id, info_id), block in accepted_blocks.items():
+            # The bank credits the block's collected debits as one amount on the collection date.
+            self._book(
+                block[0].collection_date,
+                sum(d.amount for d in block),
+                payment_info_id=info_id,
+                debits=tuple((d, d.amount) for d in block) if self.rng.random() < 0.5 else (),
+            )
             if self.rng.random() < 0.3:
                 content = self.acceptance_report(message_id, info_id, block, report_day)
                 self._send(report_day, "pain002_accept", content, block)
@@ -140,6 +172,12 @@ class Bank:
         debit.outcome, debit.reason = "returned", "MD06"
         self._count("return_MD06")
         self._send(day, "camt054_return", self.notification([debit], day, returned=True), [debit])
+        self._book(day, -(debit.amount + self.rejection_fee), debits=((debit, debit.amount),), reason=debit.reason)
+
+    def _book(self, day, amount, payment_info_id="", debits=(), reason=""):
+        self.bookings.append(
+            Booking(day, Decimal(amount), self._message_id("BK"), payment_info_id, tuple(debits), reason)
+        )
 
     def _send(self, day, kind, content, debits, note=""):
         self._sequence += 1
@@ -157,10 +195,37 @@ class Bank:
         self._count(f"file_{kind}")
 
     def files_for(self, day):
-        """The files arriving on ``day`` (removed from the outbox)."""
+        """The files arriving on ``day`` (removed from the outbox), the statement of what was booked before it first."""
+        self._send_statement(day)
         today = [f for f in self.outbox if f.day <= day]
         self.outbox = [f for f in self.outbox if f.day > day]
         return today
+
+    def pending_batches(self):
+        """Message ids (batch names) of the collections the bank has yet to report or book something on."""
+        e2e_ids = {e2e for f in self.outbox for e2e in f.end_to_end_ids}
+        pending = {self.debits[e2e].message_id for e2e in e2e_ids if e2e in self.debits}
+        for booking in self.bookings:
+            pending.update(debit.message_id for debit, _amount in booking.debits)
+            if booking.payment_info_id:
+                pending.add(booking.payment_info_id.rsplit("-", 1)[0])
+        return pending
+
+    def _send_statement(self, day):
+        """The morning's camt.053: every movement booked before ``day`` and not yet listed."""
+        due = [b for b in self.bookings if b.day < day]
+        if not due:
+            return
+        self.bookings = [b for b in self.bookings if b.day >= day]
+        content = self.statement(due, day)
+        self._send(day, "camt053", content, [d for b in due for d, _amount in b.debits])
+        self.booked.append((day, sum(b.amount for b in due)))
+        roll = self.rng.random()
+        if roll < 0.1:
+            self._send(day + timedelta(days=1), "resent", content, [], note="the same statement again")
+        elif roll < 0.2:
+            # A later statement (another id) listing some of the same entries again.
+            self._send(day + timedelta(days=3), "camt053_repeat", self.statement(due[:1], day, again=True), [])
 
     def _count(self, key):
         self.counts[key] = self.counts.get(key, 0) + 1
@@ -226,6 +291,47 @@ class Bank:
             tx = add(block, ns, "TxInfAndSts")
             add(tx, ns, "OrgnlEndToEndId", debit.end_to_end_id)
             add(add(add(tx, ns, "OrgnlTxRef"), ns, "Amt"), ns, "InstdAmt", f"{debit.amount:.2f}", Ccy="EUR")
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+    def statement(self, bookings, day, again=False):
+        """A camt.053 of the broker's account listing ``bookings`` (a batch booking per block, returns, fees)."""
+        ns, add = CAMT053, self._add
+        root = etree.Element(f"{{{ns}}}Document", nsmap={None: ns})
+        body = add(root, ns, "BkToCstmrStmt")
+        header = add(body, ns, "GrpHdr")
+        add(header, ns, "MsgId", self._message_id("STM"))
+        add(header, ns, "CreDtTm", f"{day.isoformat()}T05:00:00")
+        statement = add(body, ns, "Stmt")
+        add(statement, ns, "Id", self._message_id("S" if not again else "SR"))
+        add(statement, ns, "CreDtTm", f"{day.isoformat()}T05:00:00")
+        add(add(add(statement, ns, "Acct"), ns, "Id"), ns, "IBAN", CREDITOR_IBAN)
+        for booking in bookings:
+            entry = add(statement, ns, "Ntry")
+            add(entry, ns, "Amt", f"{abs(booking.amount):.2f}", Ccy="EUR")
+            add(entry, ns, "CdtDbtInd", "CRDT" if booking.amount > 0 else "DBIT")
+            add(entry, ns, "Sts", "BOOK")
+            add(add(entry, ns, "BookgDt"), ns, "Dt", booking.day.isoformat())
+            add(add(entry, ns, "ValDt"), ns, "Dt", booking.day.isoformat())
+            add(entry, ns, "AcctSvcrRef", booking.reference)
+            domain = add(add(entry, ns, "BkTxCd"), ns, "Domn")
+            add(domain, ns, "Cd", "PMNT")
+            family = add(domain, ns, "Fmly")
+            add(family, ns, "Cd", "RDDT")
+            add(family, ns, "SubFmlyCd", "ESDD" if booking.amount > 0 else "UPDD")
+            details = add(entry, ns, "NtryDtls")
+            if booking.payment_info_id:
+                batch = add(details, ns, "Btch")
+                add(batch, ns, "PmtInfId", booking.payment_info_id)
+            for debit, amount in booking.debits:
+                tx = add(details, ns, "TxDtls")
+                refs = add(tx, ns, "Refs")
+                add(refs, ns, "MsgId", debit.message_id)
+                add(refs, ns, "PmtInfId", debit.payment_info_id)
+                add(refs, ns, "EndToEndId", debit.end_to_end_id)
+                add(refs, ns, "MndtId", debit.mandate_id)
+                add(add(add(tx, ns, "AmtDtls"), ns, "TxAmt"), ns, "Amt", f"{amount:.2f}", Ccy="EUR")
+                if booking.reason:
+                    add(add(add(tx, ns, "RtrInf"), ns, "Rsn"), ns, "Cd", booking.reason)
         return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
     def notification(self, debits, day, returned=False):

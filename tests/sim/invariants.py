@@ -452,6 +452,56 @@ def bank_lines_accounted(env, day, truth):
     return violations
 
 
+def bank_balance(env, day, truth):
+    """The bank account in the books is what the bank's statements say it booked, to the cent."""
+    expected = sum(amount for arrived, amount in truth.bank_booked if arrived <= day)
+    rows = _rows(
+        env,
+        """
+        SELECT COALESCE(SUM(l.balance), 0)
+          FROM account_move_line l JOIN account_journal j ON j.default_account_id = l.account_id
+         WHERE j.id = %s AND l.parent_state = 'posted'
+        """,
+        truth.bank_journal_id,
+    )
+    books = rows[0][0]
+    if abs(float(books) - float(expected)) > CENT:
+        return [("bank account", f"books {books:.2f}, bank statements {expected:.2f}")]
+    return []
+
+
+def batch_in_bank(env, day, truth):
+    """A batch the bank has nothing more to report on is wholly in the bank: nothing left in transit."""
+    rows = _rows(
+        env,
+        """
+        SELECT b.name, b.amount_in_transit, b.bank_state
+          FROM sepa_debit_batch b
+         WHERE b.state = 'confirmed' AND b.collection_date < %s AND ABS(b.amount_in_transit) > %s
+        """,
+        day,
+        CENT,
+    )
+    return [
+        (name, f"{amount:.2f} still in transit ({state}) while the bank reported and booked everything")
+        for name, amount, state in rows
+        if name not in truth.bank_pending
+    ]
+
+
+def statement_entries_booked(env, day, truth):
+    """Every entry of a batch in a confirmed statement is booked, or recognised as booked by another file."""
+    rows = _rows(
+        env,
+        """
+        SELECT i.name, e.bank_reference, e.state
+          FROM sepa_statement_entry e JOIN sepa_return_import i ON i.id = e.import_id
+         WHERE i.state = 'done' AND e.state NOT IN ('booked', 'already_booked')
+        """,
+    )
+    return [(f"{name} {reference}", f"statement entry left {state}") for name, reference, state in rows]
+
+
 def batch_prepared(env, day, truth):
     """Every business day's debit batch can be prepared (a failure leaves every debtor uncollected)."""
     failures, truth.batch_failures = truth.batch_failures, []
@@ -473,6 +523,9 @@ CHECKS = [
     rejection_posted_once,
     bank_outcome_booked,
     bank_lines_accounted,
+    bank_balance,
+    batch_in_bank,
+    statement_entries_booked,
     batch_prepared,
     stripe_payment_booked_once,
     stripe_refund_booked,

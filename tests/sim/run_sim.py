@@ -41,6 +41,7 @@ import random
 import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from unittest.mock import patch
 
@@ -71,6 +72,7 @@ CREDITOR_IBAN = "FR7630006000011234567890189"
 # Valid IBANs of three banks (a debtor changing bank moves to another one).
 DEBTOR_IBANS = ["FR7630004000031234567890143", "FR1420041010050500013M02606", "DE89370400440532013000"]
 SPLITS = ["monthly", "quarterly", "semiannual", "annual"]
+REJECTION_FEE = 7.5  # what the bank charges per rejected debit (and the company books)
 
 _logger = logging.getLogger("sim")
 
@@ -87,6 +89,9 @@ class Truth:
     files_unhandled: list = field(default_factory=list)
     batch_failures: list = field(default_factory=list)  # (collection date, error) of a batch that could not be made
     cron_errors: list = field(default_factory=list)
+    bank_journal_id: int = 0
+    bank_booked: list = field(default_factory=list)  # (day the statement arrives, amount) of every movement
+    bank_pending: set = field(default_factory=set)  # batches the bank still has something to report on
 
 
 class SimulatedCrash(Exception):
@@ -128,7 +133,7 @@ class Simulation:
         self.registry = registry
         self.args = args
         self.rng = random.Random(args.seed)
-        self.bank = Bank(random.Random(args.seed + 1))
+        self.bank = Bank(random.Random(args.seed + 1), rejection_fee=Decimal(str(REJECTION_FEE)))
         self.stripe = SimStripe()
         self.truth = Truth()
         self.events = Counter()
@@ -197,11 +202,14 @@ class Simulation:
         company.write(
             {
                 "sepa_creditor_identifier": CREDITOR_ID,
-                "sepa_rejection_fee": 7.5,
+                "sepa_rejection_fee": REJECTION_FEE,
                 "sepa_rejection_fee_account_id": accounts.search([("account_type", "=", "expense")], limit=1).id,
                 "sepa_charge_rejection_fee": True,
                 "sepa_fee_income_account_id": accounts.search([("account_type", "=", "income")], limit=1).id,
                 "dunning_policy_id": env.ref("sepa_dunning.dunning_policy_l113_3").id,
+                # The daily job prepares each collection date's batch; the accountant sends the file.
+                "sepa_batch_calendar": True,
+                "sepa_batch_journal_id": self.bank_journal.id,
             }
         )
         stripe_journal = env["account.journal"].create(
@@ -338,7 +346,7 @@ class Simulation:
                 """,
                 (dt.datetime.combine(START, dt.time(5, 0)), OUR_MODULES),
             )
-            self.bank_journal_id = self.bank_journal.id
+            self.bank_journal_id = self.truth.bank_journal_id = self.bank_journal.id
             env.cr.commit()
 
     # ------------------------------------------------------------------
@@ -494,7 +502,7 @@ class Simulation:
             record = env["sepa.return.import"].browse(record_id)
             try:
                 with env.cr.savepoint():
-                    if record.matched_count:
+                    if record.matched_count or record.statement_entry_ids:
                         record.action_confirm()
             except UserError as error:
                 self.truth.files_unhandled.append(f"{bank_file.filename}: confirm refused: {error}")
@@ -812,6 +820,8 @@ class Simulation:
     # ------------------------------------------------------------------
 
     def check(self, day):
+        self.truth.bank_booked = self.bank.booked
+        self.truth.bank_pending = self.bank.pending_batches()
         with self.env() as env:
             found = invariants.check_all(env, day, self.truth)
             found["crons_never_fail"] = [("ir.cron", message) for message in self.truth.cron_errors]

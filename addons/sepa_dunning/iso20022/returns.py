@@ -317,6 +317,8 @@ def _read_camt(body, message):
                     continue
                 amount, currency = _amount(tx, "AmtDtls/InstdAmt/Amt")
                 if amount is None:
+                    amount, currency = _amount(tx, "AmtDtls/TxAmt/Amt")
+                if amount is None:
                     amount, currency = _amount(tx, "Amt")
                 if amount is None and len(details) == 1:
                     amount, currency = _amount(entry, "Amt")
