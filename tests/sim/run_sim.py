@@ -108,6 +108,23 @@ CONCURRENT_CRONS = (
 )
 
 
+# What a run of two months or more must have seen at least once (see Simulation.check_flows).
+FLOWS_AFTER_DAYS = 60
+FLOWS = (
+    "receipts_issued",
+    "batches_sent",
+    "debits_presented",
+    "bank_file_imported_pain002_reject",
+    "bank_file_imported_camt053",
+    "transfers_received",
+    "stripe_payments",
+    "stripe_events_recorded",
+    "dunning_notices",
+    "plan_requests",
+    "insurer_statements_paid",
+)
+
+
 # Crons that commit chunk by chunk, where a worker can die between two commits.
 KILLABLE_CRONS = CONCURRENT_CRONS
 
@@ -210,6 +227,8 @@ class Simulation:
                 # The daily job prepares each collection date's batch; the accountant sends the file.
                 "sepa_batch_calendar": True,
                 "sepa_batch_journal_id": self.bank_journal.id,
+                # Stripe's test mode (the simulated Stripe) settles receipts only of a company flagged so.
+                "arrears_test_company": True,
             }
         )
         stripe_journal = env["account.journal"].create(
@@ -922,7 +941,25 @@ class Simulation:
             for state, count in env["sepa.debit.line"]._read_group([], ["state"], ["__count"]):
                 self.events[f"debit_lines_{state}"] = count
 
+    def check_flows(self):
+        """Each flow of the brokerage ran at least once: a step that silently stood aside is a failure.
+
+        (Twice a change in the product left a whole flow idle, with every invariant holding over nothing.)
+        """
+        if self.args.days < FLOWS_AFTER_DAYS:
+            return
+        for flow in FLOWS:
+            if self.events[flow]:
+                self.results["passed"] += 1
+            else:
+                self.results["failed"] += 1
+                self.violations.append(
+                    (START + dt.timedelta(days=self.args.days - 1), "flow_ran", [(flow, "never happened")], False)
+                )
+                self.broken_days["flow_ran"] += 1
+
     def report(self):
+        self.check_flows()
         for key, value in sorted(self.bank.counts.items()):
             self.events[f"bank: {key}"] = value
         print("sim: events")
