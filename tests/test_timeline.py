@@ -385,7 +385,8 @@ def _case(key, reached=0, first_due=date(2027, 2, 1), last_date=None, paused=Fal
 
 def _due(cases):
     return [
-        (key, index, step.key, day) for key, index, step, day in timeline.due_steps(cases, POLICIES, RUN_DAY, FR_2027)
+        (key, index, step.key, day)
+        for key, index, step, day in timeline.due_steps(cases, POLICIES, RUN_DAY, dict.fromkeys(POLICIES, FR_2027))
     ]
 
 
@@ -462,4 +463,19 @@ def test_due_steps_on_a_large_batch_gives_the_dates_of_next_step(big_batch):
         if not paused and found and found[2] <= BIG_RUN_DAY:
             expected.append((case_key, *found))
     assert len(expected) > 50_000
-    assert timeline.due_steps(big_batch, BIG_POLICIES, BIG_RUN_DAY, BIG_HOLIDAYS) == expected
+    assert (
+        timeline.due_steps(big_batch, BIG_POLICIES, BIG_RUN_DAY, dict.fromkeys(BIG_POLICIES, BIG_HOLIDAYS)) == expected
+    )
+
+
+def test_due_steps_gives_each_policy_its_own_holidays_as_next_step_does():
+    """A policy counting no holidays, run in the same chunk as one that does, keeps its own dates."""
+    ladder = [Step("call", 1, BUSINESS_DAYS)]
+    policies = {"fr": ladder, "none": ladder}
+    # Due Wednesday 5 May 2027: a business day later is Thursday 6 May, Ascension Day in France.
+    cases = [_case("fr", 0, date(2027, 5, 5), policy="fr"), _case("none", 0, date(2027, 5, 5), policy="none")]
+    holidays = {"fr": FR_2027}
+    due = timeline.due_steps(cases, policies, date(2027, 5, 31), holidays)
+    assert [(key, day) for key, _index, _step, day in due] == [("fr", date(2027, 5, 7)), ("none", date(2027, 5, 6))]
+    for key, _index, _step, day in due:
+        assert timeline.next_step(policies[key], 0, date(2027, 5, 5), None, holidays.get(key, frozenset()))[2] == day

@@ -245,7 +245,7 @@ def due_steps(
     cases: Iterable[tuple],
     steps_by_policy: dict,
     today: date,
-    holidays=frozenset(),
+    holidays_by_policy=None,
 ) -> list[tuple[object, int, Step, date]]:
     """The cases whose next level is due on or before ``today``, for the daily run.
 
@@ -253,9 +253,12 @@ def due_steps(
         tuples; paused cases, cases without a first due date and cases whose
         policy is not in ``steps_by_policy`` are left out
     :param steps_by_policy: ``{policy_key: [Step, ...]}``, each ladder in order
+    :param holidays_by_policy: ``{policy_key: holidays}``, each policy's own
+        (none for a policy not in it), as :func:`next_step` is given them
     :return: ``[(case_key, index, step, due_date), ...]`` in the order of ``cases``,
         with the same dates as :func:`next_step`
     """
+    holidays_by_policy = holidays_by_policy or {}
     due = []
     # Cases of one run share few distinct dates: the delay from a given day is
     # counted once per level (business days walk day by day), then reused.
@@ -270,6 +273,7 @@ def due_steps(
         step = steps[reached]
         previous = last_date if reached else None
         start = _anchor_date(step, first_due, previous)
+        holidays = holidays_by_policy.get(policy_key, frozenset())
         cache_key = (policy_key, reached, start)
         day = delayed.get(cache_key)
         if day is None:

@@ -254,14 +254,13 @@ class ArrearsCase(models.Model):
         """
         if not self:
             return self.env["dunning.notice"]
-        steps_by_policy = {}
-        holidays = frozenset()
-        for policy in self.dunning_policy_id:
-            steps_by_policy[policy.id] = policy._steps()
-            years = {d.year for d in self.mapped("dunning_start_date") if d} | {today.year}
-            holidays |= policy._holidays(range(min(years) - 1, today.year + 2))
+        first_year = min({d.year for d in self.mapped("dunning_start_date") if d} | {today.year})
+        years = range(first_year - 1, today.year + 2)
+        # Each policy with its own holidays, as "Next level on" shows them (_compute_dunning_next).
+        steps_by_policy = {policy.id: policy._steps() for policy in self.dunning_policy_id}
+        holidays_by_policy = {policy.id: policy._holidays(years) for policy in self.dunning_policy_id}
         rows = [case._dunning_row() for case in self]
-        due = timeline.due_steps(rows, steps_by_policy, today, holidays)
+        due = timeline.due_steps(rows, steps_by_policy, today, holidays_by_policy)
         if not due:
             return self.env["dunning.notice"]
         Level = self.env["dunning.level"]
