@@ -63,6 +63,18 @@ class TestNoticeCalendar(SepaCommon):
         self.assertEqual(batch.collection_date, date(2026, 12, 28))
         self.assertEqual(batch.collect_line_ids.receipt_id, receipt)
 
+    def test_a_french_client_s_direct_debit_notice_is_the_pre_notification_in_french(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["insurance_arrears"], ["fr_FR"], overwrite=True)
+        self.policyholder.lang = "fr_FR"
+        contract = self._create_debit_contract(date_start="2026-12-26", split="annual")
+        receipt = self._issue_on("2026-12-03", contract)
+        self._run(self.notice_cron, "2026-12-03")
+        body = str(self._notice(receipt).body)
+        for fact in ("pré-notification", "28/12/2026", contract.mandate_id.name, "identifiant créancier", CREDITOR_ID):
+            self.assertIn(fact, body)
+        self.assertNotIn("pre-notification", body)
+
     def test_calendar_batch_takes_the_receipts_noticed_in_time_and_lists_the_others_with_their_reason(self):
         on_time = self._issue_on("2026-12-03", self._create_debit_contract(date_start="2026-12-26", split="annual"))
         no_mandate = self._issue_on(
