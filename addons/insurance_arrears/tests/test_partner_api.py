@@ -251,6 +251,15 @@ class TestPartnerApi(PartnerApiCommon, HttpCase):
         self.assertEqual(self._post(f"/cases/{self.case_b.id}/link").status_code, 404)
         self.assertEqual(len(self.case_b.payment_link_ids), 1, "nothing created for A")
 
+    @mute_logger("odoo.http")
+    def test_unknown_link_token_is_404_like_a_foreign_one(self):
+        link = self.cases_a[0]._ensure_payment_links()
+        guessed = link.token[:-4] + ("zzzz" if not link.token.endswith("zzzz") else "yyyy")
+        for token in (guessed, "x" * 43):
+            response = self._get(f"/links/{token}")
+            self.assertEqual(response.status_code, 404, token)
+            self.assertNotIn(link.token, response.text)
+
     def test_openapi_document_lists_the_calls_and_fields(self):
         response = self.url_open(f"{API}/openapi.json")
         self.assertEqual(response.status_code, 200)

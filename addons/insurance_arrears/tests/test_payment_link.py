@@ -231,6 +231,15 @@ class TestClosedLinkPage(PaymentLinkCommon, HttpCase):
         self.assertNeutral(html)
         self.assertIn("Nothing is due on this contract any more", html)
 
+    def test_link_of_a_case_settled_by_transfer_says_nothing_is_due_and_nothing_more(self):
+        self.receipts._register_payments(self.bank_journal)  # the case closes as its receipts are paid
+        self.assertEqual((self.case.state, self.link.state), ("closed", "closed"))
+        response = self.url_open(f"/arrears/pay/{self.link.token}")
+        self.assertEqual(response.status_code, 200)
+        self.assertNeutral(response.text)
+        self.assertIn("Nothing is due on this contract any more", response.text)
+        self.assertEqual(self.link.open_count, 0)
+
     def test_checkout_and_plan_request_on_a_revoked_link_do_nothing(self):
         old = self.link
         self.case.action_new_payment_link()

@@ -252,6 +252,23 @@ class TestPlanRequestPage(PlanCommon, HttpCase):
             self.assertIn("could not be recorded", response.text)
         self.assertFalse(self.case.plan_request_ids)
 
+    def test_nonsense_numbers_dates_and_kinds_from_the_page_record_nothing(self):
+        # What an attacker posts by hand: no instalment, a debt in the past, a date that is none, a refund.
+        for data in (
+            {"kind": "plan", "instalments": "0"},
+            {"kind": "plan", "instalments": "-3"},
+            {"kind": "delay", "delay_until": "1900-01-01"},
+            {"kind": "delay", "delay_until": "2026-13-45"},
+            {"kind": "refund", "instalments": "2"},
+        ):
+            response = self.url_open(
+                f"/arrears/pay/{self.link.token}/request", data={"csrf_token": self._csrf(), **data}
+            )
+            self.assertEqual(response.status_code, 200, data)
+            self.assertIn('id="arrears_request_invalid"', response.text, data)
+        self.assertFalse(self.case.plan_request_ids)
+        self.assertEqual(self.case.state, "open")
+
     @mute_logger("odoo.http", "werkzeug")
     def test_request_needs_csrf_and_a_true_token(self):
         response = self.url_open(f"/arrears/pay/{self.link.token}/request", data={"kind": "plan", "instalments": "2"})

@@ -1,136 +1,27 @@
 import copy
-import hashlib
-import hmac
 import json
 import time
 from datetime import date
-from pathlib import Path
 from unittest.mock import patch
-from urllib.parse import parse_qsl, urlsplit
 
-import stripe
 from freezegun import freeze_time
 
 from odoo.addons.insurance_arrears.tests.common import InsuranceArrearsCommon
 from odoo.addons.payment_link_stripe import utils
 
-FIXTURES = json.loads((Path(__file__).parent / "fixtures" / "stripe_objects.json").read_text())
+from .stripe_fake import StripeFake, sign, stripe_object
+
 WEBHOOK_SECRET = "whsec_test_4eC39HqLyjWDarjtT1zdp7dc"
 
 
-def stripe_object(kind, **values):
-    """One of Stripe's own example objects (tests/fixtures), with ``values`` on top."""
-    obj = copy.deepcopy(FIXTURES[kind])
-    obj.update(values)
-    return obj
+class FakeStripeHTTP(StripeFake):
+    """The ``stripe`` library's HTTP layer, replaced (stripe_fake.py), with what a test makes happen at Stripe."""
 
+    id_tag = "test"
 
-class FakeStripeHTTP(stripe.HTTPClient):
-    """The ``stripe`` library's HTTP layer, replaced: records each request, answers like Stripe.
-
-    Everything above it (parameter encoding, retries, idempotency keys,
-    errors, object parsing) is the real library. ``objects`` holds what
-    Stripe "knows" (sessions, payment intents) by id; ``down`` makes every
-    call a connection error.
-    """
-
-    name = "fake"
-
-    def __init__(self):
-        super().__init__()
-        self.requests = []
-        self.objects = {}
-        self.down = False
-        self._count = 0
-
-    def _sleep_time_seconds(self, num_retries):
-        return 0  # the library's back-off, without the wait
-
-    def request(self, method, url, headers, post_data=None):
-        parts = urlsplit(url)
-        encoded = post_data.decode() if isinstance(post_data, bytes) else (post_data or parts.query)
-        params = parse_qsl(encoded, keep_blank_values=True)
-        self.requests.append(
-            {"method": method.upper(), "url": url, "path": parts.path, "params": params, "headers": dict(headers)}
-        )
-        if self.down:
-            raise stripe.APIConnectionError("Stripe cannot be reached (test)", should_retry=True)
-        status, body = self._answer(method.upper(), parts.path, dict(params))
-        return json.dumps(body), status, {"Request-Id": f"req_test_{len(self.requests)}"}
-
-    def request_stream(self, method, url, headers, post_data=None):
-        raise NotImplementedError
-
-    def close(self):
-        return None
-
-    def _answer(self, method, path, params):
-        if method == "POST" and path == "/v1/checkout/sessions":
-            self._count += 1
-            session_id = f"cs_test_{self._count:04d}{params['client_reference_id'][-8:]}"
-            session = stripe_object(
-                "checkout.session",
-                id=session_id,
-                url=f"https://checkout.stripe.com/c/pay/{session_id}",
-                amount_total=int(params["line_items[0][price_data][unit_amount]"]),
-                amount_subtotal=int(params["line_items[0][price_data][unit_amount]"]),
-                currency=params["line_items[0][price_data][currency]"],
-                client_reference_id=params["client_reference_id"],
-                metadata={"reference": params["metadata[reference]"]},
-                success_url=params["success_url"],
-                cancel_url=params["cancel_url"],
-                expires_at=int(params["expires_at"]),
-                customer_details=None,
-                customer_email=None,
-                payment_intent=None,
-                payment_status="unpaid",
-                status="open",
-            )
-            self.objects[session_id] = session
-            return 200, session
-        parts = path.strip("/").split("/")
-        object_id = parts[-1]
-        if method == "POST" and parts[-1] == "expire" and parts[-2] in self.objects:
-            session = self.objects[parts[-2]]
-            if session["status"] != "open":
-                error = {"error": {"type": "invalid_request_error", "message": "Only open sessions can be expired."}}
-                return 400, error
-            session["status"] = "expired"
-            return 200, session
-        if method == "GET" and object_id in self.objects:
-            return 200, self._expanded(self.objects[object_id], params)
-        if method == "GET" and path in ("/v1/disputes", "/v1/refunds"):
-            return 200, self._list(path, params)
-        error = {"error": {"type": "invalid_request_error", "code": "resource_missing", "message": "No such object"}}
-        return 404, error
-
-    def _list(self, path, params):
-        """A list endpoint filtered by ``payment_intent``, newest first, as Stripe pages it."""
-        kind = {"/v1/disputes": "dispute", "/v1/refunds": "refund"}[path]
-        found = [
-            copy.deepcopy(obj)
-            for obj in self.objects.values()
-            if obj.get("object") == kind
-            and ("payment_intent" not in params or obj.get("payment_intent") == params["payment_intent"])
-        ]
-        found.sort(key=lambda obj: obj.get("created") or 0, reverse=True)
-        limit = int(params.get("limit") or 10)
-        return {"object": "list", "url": path, "has_more": len(found) > limit, "data": found[:limit]}
-
-    def _expanded(self, obj, params):
-        obj = copy.deepcopy(obj)
-        for key, value in params.items():
-            if key.startswith("expand"):
-                self._expand(obj, value.split("."))
-        return obj
-
-    def _expand(self, obj, path):
-        if not path or not isinstance(obj, dict):
-            return
-        value = obj.get(path[0])
-        if isinstance(value, str) and value in self.objects:
-            obj[path[0]] = value = copy.deepcopy(self.objects[value])
-        self._expand(value, path[1:])
+    def _session_id(self, params):
+        self._count += 1
+        return f"cs_test_{self._count:04d}{params['client_reference_id'][-8:]}"
 
     # What Stripe would hold after the payer paid ------------------------------
 
@@ -139,67 +30,14 @@ class FakeStripeHTTP(stripe.HTTPClient):
         session = self.objects[session_id]
         amount = session["amount_total"] if amount_minor is None else amount_minor
         suffix = session_id[-12:]
-        intent_id, charge_id, txn_id = f"pi_test_{suffix}", f"ch_test_{suffix}", f"txn_test_{suffix}"
-        self.objects[txn_id] = stripe_object(
-            "balance_transaction",
-            id=txn_id,
-            amount=amount,
-            currency=session["currency"],
-            fee=fee_minor,
-            net=amount - fee_minor,
-            source=charge_id,
-            fee_details=[{"amount": fee_minor, "currency": session["currency"], "type": "stripe_fee"}],
-        )
-        self.objects[charge_id] = stripe_object(
-            "charge",
-            id=charge_id,
-            amount=amount,
-            amount_captured=amount,
-            currency=session["currency"],
-            balance_transaction=txn_id,
-            payment_intent=intent_id,
-            captured=True,
-            billing_details={"address": {}, "email": None, "name": None, "phone": None},
-            description=None,
-        )
-        self.objects[intent_id] = stripe_object(
-            "payment_intent",
-            id=intent_id,
-            amount=amount,
-            amount_received=0 if async_pending else amount,
-            currency=session["currency"],
-            latest_charge=charge_id,
-            metadata={"reference": session["client_reference_id"]},
-            status="processing" if async_pending else "succeeded",
-            last_payment_error=None,
-        )
-        session.update(
-            amount_total=amount,
-            status="complete",
-            payment_intent=intent_id,
-            payment_status="unpaid" if async_pending else "paid",
-        )
-        return session
+        ids = (f"pi_test_{suffix}", f"ch_test_{suffix}", f"txn_test_{suffix}")
+        return self._paid(session, ids, amount, fee_minor, async_pending=async_pending)
 
     def refund(self, session_id, amount_minor):
         """Refund ``amount_minor`` of a paid session's charge at Stripe (a refund, the charge's running total)."""
         intent = self.objects[self.objects[session_id]["payment_intent"]]
         charge = self.objects[intent["latest_charge"]]
-        self._count += 1
-        refund_id = f"re_test_{self._count:04d}"
-        self.objects[refund_id] = stripe_object(
-            "refund",
-            id=refund_id,
-            amount=amount_minor,
-            charge=charge["id"],
-            payment_intent=intent["id"],
-            currency=charge["currency"],
-            created=int(time.time()) + self._count,
-            status="succeeded",
-        )
-        charge["amount_refunded"] += amount_minor
-        charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
-        return self.objects[refund_id]
+        return self._refunded(charge, amount_minor, created=int(time.time()) + self._count + 1)
 
     def dispute(self, session_id, status="needs_response", fee_minor=None, dispute_id=None):
         """A dispute on a paid session's charge at Stripe (or its new status), as Stripe lists it."""
@@ -299,10 +137,7 @@ class StripeLinkCommon(InsuranceArrearsCommon):
 
     def _sign(self, payload, secret=WEBHOOK_SECRET, timestamp=None):
         """The Stripe-Signature header, computed with Stripe's scheme."""
-        timestamp = int(time.time()) if timestamp is None else timestamp
-        signed = f"{timestamp}.{payload}".encode()
-        signature = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-        return f"t={timestamp},v1={signature}"
+        return sign(payload, secret, timestamp)
 
     def _deliver(self, event, secret=WEBHOOK_SECRET):
         """Sign an event with ``secret``, verify and record it as the webhook does, then run the processing cron.

@@ -2,6 +2,7 @@ import copy
 import json
 import time
 
+from odoo import sql_db
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
@@ -62,6 +63,29 @@ class TestWebhook(StripeLinkCommon, HttpCase):
         self.assertEqual(self.link.payment_ids.amount, 550.0)
         self.assertEqual(self._events().state, "done")
 
+    def _commit_elsewhere(self, query, params):
+        """What another request's transaction commits while this one runs (cleaned up by the caller)."""
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as other:
+            other.execute(query, params)
+            other.commit()
+
+    def test_delivery_recorded_at_the_same_moment_by_another_request_is_answered_and_recorded_once(self):
+        # Stripe delivers an event twice at once: the other request recorded it and committed after
+        # this request's transaction began, so this one cannot see it, only collide with it.
+        event = dict(self.event, id="evt_test_delivered_twice_at_once")
+        payload = json.dumps(event)
+        self._commit_elsewhere(
+            "INSERT INTO stripe_event (stripe_event_id, event_type, state) VALUES (%s, %s, 'pending')",
+            [event["id"], event["type"]],
+        )
+        self.addCleanup(self._commit_elsewhere, "DELETE FROM stripe_event WHERE stripe_event_id = %s", [event["id"]])
+        response = self._post(payload, self._sign(payload))
+        self.assertEqual(response.status_code, 200, "a genuine delivery: Stripe must not send it again")
+        self.assertFalse(self.env["stripe.event"].search([("stripe_event_id", "=", event["id"])]), "not twice")
+        self.env["stripe.event"]._cron_process()
+        self.assertFalse(self.link.payment_ids, "the other request's record pays it, once")
+        self.assertEqual(self.receipts.mapped("amount_residual"), [275.0, 275.0])
+
     @mute_logger("odoo.addons.payment_link_stripe.controllers.main")
     def test_forged_signature_is_refused_and_changes_nothing(self):
         forged = self._sign(self.payload, secret="whsec_not_the_right_one")
@@ -69,6 +93,8 @@ class TestWebhook(StripeLinkCommon, HttpCase):
         tampered = self.payload.replace("55000", "1")
         self.assertEqual(self._post(tampered, self._sign(self.payload)).status_code, 400)
         self.assertEqual(self._post(self.payload, "").status_code, 400)
+        unsigned = self.url_open(WEBHOOK, data=self.payload, headers={"Content-Type": "application/json"})
+        self.assertEqual(unsigned.status_code, 400, "no Stripe-Signature header at all")
         self.assertFalse(self.env["stripe.event"].search([]))
 
     @mute_logger("odoo.addons.payment_link_stripe.controllers.main")

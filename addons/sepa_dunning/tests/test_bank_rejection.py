@@ -335,13 +335,27 @@ class TestBankRejection(SepaCommon):
             b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"><CstmrPmtStsRpt>'
             b"<GrpHdr><MsgId>&x;</MsgId></GrpHdr></CstmrPmtStsRpt></Document>"
         )
+        # Each entity ten of the one before: a billion "lol" once expanded.
+        entities = '<!ENTITY lol0 "lol">' + "".join(f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10))
+        genuine = pain002(self.batch.name, [(self._e2e(0), 275.0, "AM04")])
+        laughs = genuine.replace(b"<Document", f"<!DOCTYPE Document [{entities}]><Document".encode(), 1)
+        laughs = laughs.replace(self._e2e(0).encode(), b"&lol9;")
         for content, message in (
             (b"<Document><broken>", "cannot be read"),
+            (genuine[: len(genuine) // 2], "cannot be read"),
             (xxe, "DOCTYPE"),
+            (laughs, "DOCTYPE"),
             (b'<Document xmlns="urn:other"/>', "not a pain.002, camt.054 or camt.053"),
         ):
             with self.subTest(message=message), self.assertRaisesRegex(UserError, message), self.cr.savepoint():
                 self._import(content)
+        # A file beyond the size limit is refused before it is read (the limit lowered: the same check).
+        with (
+            patch.object(returns, "MAX_FILE_SIZE", len(genuine) - 1),
+            self.assertRaisesRegex(UserError, "is larger than"),
+            self.cr.savepoint(),
+        ):
+            self._import(genuine)
         self.assertFalse(self.env["sepa.return.line"].search([]))
 
     # -------------------------------------------------------------------------
