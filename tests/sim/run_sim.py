@@ -62,11 +62,10 @@ import invariants  # noqa: E402
 import odoo_env  # noqa: E402  (makes `import odoo` work, as for the benchmarks)
 from bank import Bank  # noqa: E402
 from debtors import draw_debtor, forced_behaviours  # noqa: E402
+from period import DEMO_WEEKS, START, simulated_period  # noqa: E402
 from stripe_sim import WEBHOOK_SECRET, SimStripe, sign  # noqa: E402
 
 OUR_MODULES = ("insurance_arrears", "sepa_dunning", "payment_link_stripe")
-START = dt.date(2027, 1, 4)  # the default first day: a Monday, after the machine's date (nothing in the past)
-DEMO_WEEKS = 13  # --until-today without --start: from the Monday about three months ago
 CREDITOR_ID = "FR72ZZZ123456"
 CREDITOR_IBAN = "FR7630006000011234567890189"
 # Valid IBANs of three banks (a debtor changing bank moves to another one).
@@ -1112,15 +1111,11 @@ def main(argv=None):
         "demo payment provider instead of the simulated Stripe, crons due after now",
     )
     args = parser.parse_args(argv)
-    if args.until_today:
-        today = dt.date.today()  # the machine's date, read before any clock is frozen
-        if not args.start:
-            args.start = today - dt.timedelta(weeks=DEMO_WEEKS)
-            args.start -= dt.timedelta(days=args.start.weekday())
-        args.days = (today - args.start).days
-        if args.days < 1:
-            parser.error(f"--until-today: --start {args.start} is not before today")
-    args.start = args.start or START
+    try:
+        # The machine's date, read before any clock is frozen.
+        args.start, args.days = simulated_period(args.start, args.days, args.until_today, dt.date.today())
+    except ValueError as error:
+        parser.error(str(error))
     args.modules = _modules(args.chart)
     name = args.db or f"sim_{args.seed}_{os.getpid()}"
     started = real_clock()
