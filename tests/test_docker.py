@@ -149,9 +149,8 @@ def test_demo_database_is_the_simulated_french_brokerage_up_to_today():
 
 
 # What the product image's python3 has besides the standard library and our requirements.txt:
-# the odoo .deb's Python dependencies (debian/control: python3-freezegun, python3-psycopg2,
-# python3-dateutil...) and the packages the odoo:19.0 Dockerfile installs (python3-phonenumbers).
-IMAGE_PYTHON_PACKAGES = {"odoo", "freezegun", "psycopg2", "dateutil", "lxml", "phonenumbers"}
+# Odoo itself and the .deb's Python dependencies (python3-psycopg2, python3-dateutil, python3-lxml, ...).
+IMAGE_PYTHON_PACKAGES = {"odoo", "psycopg2", "dateutil", "lxml"}
 # The import name of a requirement whose distribution is named otherwise.
 IMPORT_NAMES = {"python-stdnum": "stdnum", "PyYAML": "yaml"}
 
@@ -187,7 +186,7 @@ def test_product_image_has_what_the_demo_simulation_imports():
     third_party = set().union(*map(_imported_top_modules, files)) - local - set(sys.stdlib_module_names)
     missing = third_party - _requirement_modules("requirements.txt") - IMAGE_PYTHON_PACKAGES
     assert not missing, f"bin/demo's simulation imports {missing}: not in the product image"
-    assert "freezegun" in third_party and "pytest" not in third_party
+    assert {"freezegun", "stripe"} <= third_party and "pytest" not in third_party
 
 
 def test_requirements_have_phonenumbers_for_the_french_chart():
