@@ -129,8 +129,69 @@ def test_compose_demo_database_is_served_on_the_readme_port_and_login():
     assert odoo["entrypoint"][0] == "bin/demo"
     assert "http://localhost:8069" in README
     demo = (ROOT / "bin" / "demo").read_text(encoding="utf-8")
-    assert "--with-demo" in demo and "--load-language=fr_FR" in demo
     assert "admin" in README and "arrears_demo" in demo
+
+
+def test_demo_database_is_the_simulated_french_brokerage_up_to_today():
+    demo = (ROOT / "bin" / "demo").read_text(encoding="utf-8")
+    run = re.search(r'"\$PYTHON" "\$ROOT/tests/sim/run_sim.py"(.*?)\|\|', demo, re.DOTALL)
+    assert run, "bin/demo does not build the demo database with the simulation"
+    options = run.group(1).split()
+    assert {"--demo", "--keep", "--until-today", "--data-dir"} <= set(options)
+    assert options[options.index("--chart") + 1] == "fr"
+    # No demo data: Odoo's account demo data would put its generic chart on the company.
+    assert "--with-demo" not in demo
+    # The simulation's files and the server's are in the same data directory.
+    assert demo.count('--data-dir "$DATA_DIR"') == 2
+    sim = (ROOT / "tests" / "sim" / "run_sim.py").read_text(encoding="utf-8")
+    for option in ("--demo", "--until-today", "--start", "--data-dir"):
+        assert f'"{option}"' in sim
+
+
+# What the product image's python3 has besides the standard library and our requirements.txt:
+# Odoo itself and the .deb's Python dependencies (python3-psycopg2, python3-dateutil, python3-lxml, ...).
+IMAGE_PYTHON_PACKAGES = {"odoo", "psycopg2", "dateutil", "lxml"}
+# The import name of a requirement whose distribution is named otherwise.
+IMPORT_NAMES = {"python-stdnum": "stdnum", "PyYAML": "yaml"}
+
+
+def _requirement_modules(name):
+    modules = set()
+    for line in (ROOT / name).read_text(encoding="utf-8").splitlines():
+        requirement = re.match(r"\s*([A-Za-z0-9_.-]+)", line.split("#")[0])
+        if requirement:
+            modules.add(IMPORT_NAMES.get(requirement.group(1), requirement.group(1).replace("-", "_")))
+    return modules
+
+
+def _imported_top_modules(path):
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_product_image_has_what_the_demo_simulation_imports():
+    import sys
+
+    sim, bench = ROOT / "tests" / "sim", ROOT / "tests" / "bench"
+    local = {path.stem for path in [*sim.glob("*.py"), *bench.glob("*.py")]}
+    files = [path for path in sim.glob("*.py") if not path.name.startswith("test_")] + [bench / "odoo_env.py"]
+    third_party = set().union(*map(_imported_top_modules, files)) - local - set(sys.stdlib_module_names)
+    missing = third_party - _requirement_modules("requirements.txt") - IMAGE_PYTHON_PACKAGES
+    assert not missing, f"bin/demo's simulation imports {missing}: not in the product image"
+    assert {"freezegun", "stripe"} <= third_party and "pytest" not in third_party
+
+
+def test_requirements_have_phonenumbers_for_the_french_chart():
+    # The demo installs l10n_fr_account, which depends on account_peppol, whose manifest requires it.
+    assert "phonenumbers" in _requirement_modules("requirements.txt")
 
 
 def test_the_test_service_and_ci_run_the_readme_test_command():

@@ -28,7 +28,7 @@ def _odoo():
 _odoo()  # importing this module makes `import odoo` work for the benchmark
 
 
-def _configure():
+def _configure(data_dir=None):
     from odoo.tools import config
 
     addons_path = [str(ROOT / "addons")]
@@ -44,17 +44,19 @@ def _configure():
         args.append(f"--db_user={os.environ['PGUSER']}")
     if os.environ.get("PGPASSWORD"):
         args.append(f"--db_password={os.environ['PGPASSWORD']}")
+    if data_dir:  # where the attachments go (bin/demo: the one its server reads)
+        args.append(f"--data-dir={data_dir}")
     config.parse_config(args, setup_logging=True)
 
 
 @contextlib.contextmanager
-def bench_database(name, modules=ADDONS, keep=False):
+def bench_database(name, modules=ADDONS, keep=False, data_dir=None):
     """Yield a registry of a fresh database with ``modules`` installed; drop it after (unless ``keep``)."""
     odoo = _odoo()
     from odoo.modules.registry import Registry
     from odoo.service import db as db_service
 
-    _configure()
+    _configure(data_dir)
     with contextlib.suppress(Exception):
         db_service.exp_drop(name)
     db_service._create_empty_database(name)

@@ -63,10 +63,10 @@ import invariants  # noqa: E402
 import odoo_env  # noqa: E402  (makes `import odoo` work, as for the benchmarks)
 from bank import Bank  # noqa: E402
 from debtors import draw_debtor, forced_behaviours  # noqa: E402
+from period import DEMO_WEEKS, START, simulated_period  # noqa: E402
 from stripe_sim import WEBHOOK_SECRET, SimStripe, sign  # noqa: E402
 
 OUR_MODULES = ("insurance_arrears", "sepa_dunning", "payment_link_stripe")
-START = dt.date(2027, 1, 4)  # a Monday, after the machine's date: nothing in the past
 CREDITOR_ID = "FR72ZZZ123456"
 CREDITOR_IBAN = "FR7630006000011234567890189"
 # Valid IBANs of three banks (a debtor changing bank moves to another one).
@@ -149,6 +149,7 @@ class Simulation:
     def __init__(self, registry, args):
         self.registry = registry
         self.args = args
+        self.start = args.start
         self.rng = random.Random(args.seed)
         self.bank = Bank(random.Random(args.seed + 1), rejection_fee=Decimal(str(REJECTION_FEE)))
         self.stripe = SimStripe()
@@ -200,7 +201,9 @@ class Simulation:
             }
         )
         chart = "fr" if "l10n_fr_account" in self.modules else "generic_coa"
-        if not company.chart_template:
+        if company.chart_template != chart:
+            # Installing account put its generic chart on the company (it had no country then):
+            # nothing is booked yet, so the French one replaces it.
             env["account.chart.template"].try_loading(chart, company, install_demo=False)
         company._insurance_ensure_accounting()
         self.chart = company.chart_template
@@ -247,6 +250,10 @@ class Simulation:
         env["arrears.plan.rule"].create(
             {"name": "Particuliers", "max_amount": 3000, "max_delay_days": 30, "max_instalments": 4}
         )
+        if self.args.demo:
+            # The demo's batches come from the collection calendar's cron (the accountant leaves
+            # them to it), and the simulated Stripe is in test mode: the demo is a test company.
+            company.write({"sepa_batch_calendar": True, "arrears_test_company": True})
         return company
 
     def create_portfolio(self, env, n):
@@ -309,7 +316,7 @@ class Simulation:
                     "name": f"UMR-SIM-{d.index:06d}",
                     "partner_id": p.id,
                     "debtor_iban": DEBTOR_IBANS[d.index % 2],
-                    "signature_date": START - dt.timedelta(days=rng.randint(30, 900)),
+                    "signature_date": self.start - dt.timedelta(days=rng.randint(30, 900)),
                     "creditor_identifier": CREDITOR_ID,
                 }
                 for d, p in sepa
@@ -330,7 +337,7 @@ class Simulation:
                 "introducer_id": rng.choice(introducers).id if rng.random() < 0.7 else False,
                 "product_line_id": rng.choice(lines).id,
                 # From 30 days on: every receipt is issued (and its notice sent) a horizon ahead.
-                "date_start": START + dt.timedelta(days=30 + rng.randint(0, max(self.args.days // 2, 1))),
+                "date_start": self.start + dt.timedelta(days=30 + rng.randint(0, max(self.args.days // 2, 1))),
                 "split": rng.choice(SPLITS),
                 "payment_method": debtor.method,
                 "premium_net": float(net),
@@ -355,6 +362,8 @@ class Simulation:
 
     def setup(self):
         with self.env() as env:
+            if self.args.demo:
+                self.load_french(env)
             self.company = self.install_company(env)
             self.create_portfolio(env, self.args.contracts)
             # The crons start with the simulation's first day.
@@ -363,10 +372,71 @@ class Simulation:
                 UPDATE ir_cron SET nextcall = %s, active = TRUE
                  WHERE id IN (SELECT res_id FROM ir_model_data WHERE model = 'ir.cron' AND module IN %s)
                 """,
-                (dt.datetime.combine(START, dt.time(5, 0)), OUR_MODULES),
+                (dt.datetime.combine(self.start, dt.time(5, 0)), OUR_MODULES),
             )
             self.bank_journal_id = self.truth.bank_journal_id = self.bank_journal.id
             env.cr.commit()
+
+    def load_french(self, env):
+        """French loaded before anything is written: the clients writing in French get French notices."""
+        env["res.lang"]._activate_lang("fr_FR")
+        env["ir.module.module"].search([("state", "=", "installed")])._update_translations("fr_FR")
+        env.company.partner_id.lang = "fr_FR"
+        env.ref("base.user_admin").tz = "Europe/Paris"
+
+    def hand_over(self):
+        """Leave the database ready to use today (``--demo``, what bin/demo serves), on the real clock.
+
+        - The payment links take the demo provider (a simulated payment on a local
+          page): the simulated Stripe answered only inside this run, its keys reach
+          no Stripe, so its provider is turned off and the keys removed (a person
+          can enter real test keys later). Its polling cron is turned off too: it
+          would ask Stripe about the simulated checkouts every day (the product
+          polls the checkouts of a disabled provider too) and log an error each time.
+        - Our crons are due at their next time after now (not in the simulated past,
+          where the cron runner would run each of them at once); the triggers the
+          simulated days left are dropped.
+        """
+        from dateutil.relativedelta import relativedelta
+
+        now = dt.datetime.utcnow().replace(microsecond=0)
+        with self.env() as env:
+            env.company.arrears_demo_payment = True
+            stripe_providers = env["payment.provider"].search([("code", "=", "stripe")])
+            stripe_providers.write(
+                {
+                    "state": "disabled",
+                    "stripe_secret_key": False,
+                    "stripe_publishable_key": False,
+                    "stripe_link_webhook_secret": False,
+                }
+            )
+            links = env["arrears.payment.link"].search([("state", "=", "active")])
+            links._refresh_provider()
+            env.ref("payment_link_stripe.ir_cron_poll_stripe_sessions").active = False
+            crons = env["ir.cron"].browse(
+                env["ir.model.data"].search([("model", "=", "ir.cron"), ("module", "in", OUR_MODULES)]).mapped("res_id")
+            )
+            for cron in crons:
+                interval = relativedelta(**{cron.interval_type: cron.interval_number})
+                nextcall = cron.nextcall
+                while nextcall <= now:
+                    nextcall += interval
+                cron.nextcall = nextcall
+            env.cr.execute("DELETE FROM ir_cron_trigger WHERE call_at <= %s", [now])
+            env.cr.commit()
+            with _mail_accepted():  # what the simulated days left in the queues
+                env["mail.mail"].process_email_queue()
+                env["sms.sms"].search([("state", "=", "outgoing")]).send()
+            mails = env["mail.mail"].search_count([("state", "!=", "sent")])
+            sms = env["sms.sms"].search_count([("state", "not in", ("sent", "pending"))])
+            env.cr.commit()
+            print(
+                f"sim: handed over for today: {len(links)} active payment links on the demo provider, "
+                f"Stripe provider off, {len(crons)} crons due after {now:%Y-%m-%d %H:%M} UTC, "
+                f"{mails} e-mails and {sms} SMS not sent",
+                flush=True,
+            )
 
     # ------------------------------------------------------------------
     # Odoo's cron runner, for our modules
@@ -876,9 +946,10 @@ class Simulation:
         self.modules = self.args.modules
         started = real_clock()
         with (
-            freeze_time(dt.datetime.combine(START - dt.timedelta(days=1), dt.time(20, 0))) as clock,
+            freeze_time(dt.datetime.combine(self.start - dt.timedelta(days=1), dt.time(20, 0))) as clock,
             _database_clock_follows(sql_db),
             patch.object(utils, "_http_client", lambda: self.stripe),
+            _mail_accepted() if self.args.demo else contextlib.nullcontext(),
         ):
             self.clock = clock
             self.setup()
@@ -891,7 +962,7 @@ class Simulation:
             )
             loop_started = real_clock()
             for offset in range(self.args.days):
-                day = START + dt.timedelta(days=offset)
+                day = self.start + dt.timedelta(days=offset)
                 self.at(day, 6)
                 kill = self.rng.choice(KILLABLE_CRONS) if self.rng.random() < self.args.faults else None
                 self.run_due_crons(kill=kill)
@@ -919,6 +990,8 @@ class Simulation:
                     print(f"sim: day {offset + 1} ({day}) {dict(self.results)}", flush=True)
             self.loop_seconds = real_clock() - loop_started
         self.count_books()
+        if self.args.demo:
+            self.hand_over()
         return self.report()
 
     def count_books(self):
@@ -1000,6 +1073,34 @@ class _Settled:
         return "settled"
 
 
+class _AcceptingSmtp:
+    """An SMTP session that takes every message (``--demo``)."""
+
+    def quit(self):
+        pass
+
+
+@contextlib.contextmanager
+def _mail_accepted():
+    """E-mails and SMS are accepted, as by an SMTP server and Odoo's SMS service, and recorded as sent.
+
+    For ``--demo``: the notices and answers the clients received are sent in the
+    database left behind, not queued for the demo's server to try at its start.
+    """
+    from odoo.addons.base.models.ir_mail_server import IrMail_Server
+    from odoo.addons.sms.tools.sms_api import SmsApi
+
+    def send_sms_batch(api, messages, delivery_reports_url=False):
+        return [{"uuid": number["uuid"], "state": "delivered"} for message in messages for number in message["numbers"]]
+
+    with (
+        patch.object(IrMail_Server, "_connect__", lambda server, *args, **kwargs: _AcceptingSmtp()),
+        patch.object(IrMail_Server, "send_email", lambda server, message, *args, **kwargs: message["Message-Id"]),
+        patch.object(SmsApi, "_send_sms_batch", send_sms_batch),
+    ):
+        yield
+
+
 def json_dumps(value):
     import json
 
@@ -1034,6 +1135,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--db", help="database name (default sim_<seed>_<pid>)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--data-dir", help="Odoo's data directory, where the attachments go (default Odoo's)")
     parser.add_argument("--strict", action="store_true", help="count known product bugs as failures")
     parser.add_argument(
         "--chart", choices=["generic", "fr"], default="generic", help="chart of accounts (fr: l10n_fr_account)"
@@ -1041,12 +1143,31 @@ def main(argv=None):
     parser.add_argument("--faults", type=float, default=0.1, help="share of days with a cron fault (0 for none)")
     parser.add_argument("--pdf", action="store_true", help="render the PDF reports with wkhtmltopdf")
     parser.add_argument("--progress", type=int, default=0, help="print the counts every N days")
+    parser.add_argument(
+        "--start", type=dt.date.fromisoformat, help=f"first simulated day, YYYY-MM-DD (default {START})"
+    )
+    parser.add_argument(
+        "--until-today",
+        action="store_true",
+        help=f"simulate up to yesterday (instead of --days); without --start, from the Monday {DEMO_WEEKS} weeks ago",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="leave the database ready to use today (what bin/demo serves): French loaded, "
+        "demo payment provider instead of the simulated Stripe, crons due after now",
+    )
     args = parser.parse_args(argv)
+    try:
+        # The machine's date, read before any clock is frozen.
+        args.start, args.days = simulated_period(args.start, args.days, args.until_today, dt.date.today())
+    except ValueError as error:
+        parser.error(str(error))
     args.modules = _modules(args.chart)
     name = args.db or f"sim_{args.seed}_{os.getpid()}"
     started = real_clock()
     try:
-        with odoo_env.bench_database(name, modules=args.modules, keep=args.keep) as registry:
+        with odoo_env.bench_database(name, modules=args.modules, keep=args.keep, data_dir=args.data_dir) as registry:
             args.install_seconds = real_clock() - started
             from odoo.tools import config
 
