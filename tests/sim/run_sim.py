@@ -250,10 +250,6 @@ class Simulation:
         env["arrears.plan.rule"].create(
             {"name": "Particuliers", "max_amount": 3000, "max_delay_days": 30, "max_instalments": 4}
         )
-        if self.args.demo:
-            # The demo's batches come from the collection calendar's cron (the accountant leaves
-            # them to it), and the simulated Stripe is in test mode: the demo is a test company.
-            company.write({"sepa_batch_calendar": True, "arrears_test_company": True})
         return company
 
     def create_portfolio(self, env, n):
