@@ -181,8 +181,11 @@ def test_product_image_has_what_the_demo_simulation_imports():
     import sys
 
     sim, bench = ROOT / "tests" / "sim", ROOT / "tests" / "bench"
-    local = {path.stem for path in [*sim.glob("*.py"), *bench.glob("*.py")]}
-    files = [path for path in sim.glob("*.py") if not path.name.startswith("test_")] + [bench / "odoo_env.py"]
+    # The Stripe fake the simulation shares with payment_link_stripe's tests, imported by path.
+    stripe_fake = ROOT / "addons" / "payment_link_stripe" / "tests" / "stripe_fake.py"
+    local = {path.stem for path in [*sim.glob("*.py"), *bench.glob("*.py"), stripe_fake]}
+    files = [path for path in sim.glob("*.py") if not path.name.startswith("test_")]
+    files += [bench / "odoo_env.py", stripe_fake]
     third_party = set().union(*map(_imported_top_modules, files)) - local - set(sys.stdlib_module_names)
     missing = third_party - _requirement_modules("requirements.txt") - IMAGE_PYTHON_PACKAGES
     assert not missing, f"bin/demo's simulation imports {missing}: not in the product image"
