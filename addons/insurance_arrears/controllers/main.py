@@ -24,8 +24,15 @@ class ArrearsPaymentLinkController(http.Controller):
         link = request.env["arrears.payment.link"].sudo().search([("token", "=", token)], limit=1)
         if not link or not consteq(link.token, token):
             raise NotFound()
-        # The page speaks the debtor's language.
-        return link.with_context(lang=link.partner_id._arrears_lang())
+        return self._speak_debtor_language(link)
+
+    @staticmethod
+    def _speak_debtor_language(link):
+        """The page (its terms, rendered in the request's language) and the link's records in the debtor's
+        language, whatever the browser asks: the notice that carried the link was written in it."""
+        lang = link.partner_id._arrears_lang()
+        request.update_context(lang=lang)
+        return link.with_context(lang=lang)
 
     def _find_link(self, token):
         """The link ``token`` names, or an empty one: found by the same lookups whether it exists or not.
@@ -44,8 +51,7 @@ class ArrearsPaymentLinkController(http.Controller):
     def payment_page(self, token, status=None, **kwargs):
         link = self._find_link(token)
         if link._is_open_to_payer():
-            # The page speaks the debtor's language.
-            link = link.with_context(lang=link.partner_id._arrears_lang())
+            link = self._speak_debtor_language(link)
             link._record_opening()
             return request.render("insurance_arrears.payment_link_page", link._page_values(status=status))
         # Revoked, replaced, expired or unknown: the same neutral page, 404, after the same
@@ -53,8 +59,10 @@ class ArrearsPaymentLinkController(http.Controller):
         # the same page saying nothing is due. Nothing of the contract or the person either
         # way, and no opening counted.
         company = link.company_id or link.env.company
+        lang = company.partner_id._arrears_lang()
+        request.update_context(lang=lang)
         values = {
-            "company": company.with_context(lang=company.partner_id._arrears_lang()),
+            "company": company.with_context(lang=lang),
             "settled": link.state in ("paid", "closed"),
             "status": status if status == "paid" else None,
         }

@@ -150,6 +150,17 @@ class TestPaymentLinkPage(PaymentLinkCommon, HttpCase):
         self.assertEqual(self.link.open_count, 1)
         self.assertTrue(self.link.date_first_opened)
 
+    def test_page_speaks_the_debtor_s_language_whatever_the_browser_asks(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["insurance_arrears"], ["fr_FR"], overwrite=True)
+        self.policyholder.lang = "fr_FR"
+        html = self.url_open(f"/arrears/pay/{self.link.token}", headers={"Accept-Language": "en-US,en"}).text
+        self.assertIn("Montant dû", html)
+        self.assertNotIn("Amount due", html)
+        self.policyholder.lang = "en_US"
+        html = self.url_open(f"/arrears/pay/{self.link.token}", headers={"Accept-Language": "fr-FR,fr"}).text
+        self.assertIn("Amount due", html)
+
     def test_page_lists_each_fee_due(self):
         self.case._charge_fees(
             [(self.case, 7.5, "Bank rejection fee, debit of Q1", self.commission_account, date(2026, 4, 25))], "Fees"
