@@ -228,7 +228,14 @@ class ArrearsCase(models.Model):
     def _cron_sync(self):
         """Daily: open cases for overdue receipts, close settled ones, age the rest."""
         today = fields.Date.context_today(self)
-        overdue = self.env["insurance.premium.receipt"].search(
+        self._open_for_receipts(self._overdue_receipts(today))
+        self.search([("state", "=", "open")])._refresh()
+        return True
+
+    @api.model
+    def _overdue_receipts(self, today):
+        """The receipts in arrears on ``today`` that no open case holds yet: unpaid past their due date."""
+        return self.env["insurance.premium.receipt"].search(
             [
                 ("state", "=", "open"),
                 ("collects_for_insurer", "=", True),
@@ -239,9 +246,6 @@ class ArrearsCase(models.Model):
                 ("case_id.state", "=", "closed"),
             ]
         )
-        self._open_for_receipts(overdue)
-        self.search([("state", "=", "open")])._refresh()
-        return True
 
     @api.model
     def _open_for_receipts(self, receipts, cause="unpaid", fees=None):

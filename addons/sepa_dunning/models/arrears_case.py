@@ -192,6 +192,12 @@ class ArrearsCase(models.Model):
         ]
 
     @api.model
+    def _overdue_receipts(self, today):
+        # A receipt whose direct debit is still to come (announced for today or later, or in a
+        # batch not posted yet) is not in arrears: dunned now, its debtor would pay it, then be debited.
+        return super()._overdue_receipts(today).filtered(lambda receipt: not receipt._awaits_direct_debit(today))
+
+    @api.model
     def _cron_dunning_run(self):
         """Daily: every open case reaches the level its dates call for, then notices go out.
 

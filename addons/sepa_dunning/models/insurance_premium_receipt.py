@@ -31,3 +31,17 @@ class InsurancePremiumReceipt(models.Model):
             company.sepa_prenotification_days,
             company._sepa_batch_lead_days(),
         )
+
+    def _awaits_direct_debit(self, today):
+        """Whether this receipt's direct debit is still to come on ``today``: in a batch not posted yet, or
+        announced (by its notice, else as it would be noticed today) for today or later, under an active
+        mandate, and never rejected (a rejected debit opens its case itself)."""
+        self.ensure_one()
+        if self.payment_method != "sepa_dd" or self.contract_id.mandate_id.state != "active":
+            return False
+        debits = self.debit_line_ids
+        if debits.filtered(lambda debit: debit.state == "rejected"):
+            return False
+        if debits.filtered(lambda debit: debit.state == "to_collect"):
+            return True
+        return self._notice_debit_date() >= today

@@ -75,6 +75,29 @@ class TestNoticeCalendar(SepaCommon):
             self.assertIn(fact, body)
         self.assertNotIn("pre-notification", body)
 
+    def test_a_receipt_whose_debit_is_still_to_come_is_not_in_arrears_until_its_day_passes(self):
+        contract = self._create_debit_contract(date_start="2026-12-26", split="annual")
+        receipt = self._issue_on("2026-12-20", contract)
+        # Noticed on the 20th, due on the 26th: the debit comes 14 days after the notice, on 4 January.
+        self._run(self.notice_cron, "2026-12-20")
+        transfer = self._issue_on("2026-12-20", self._create_contract(date_start="2026-12-26", split="annual"))
+        Case = self.env["arrears.case"]
+        with freeze_time("2026-12-30"):
+            Case._cron_sync()
+        self.assertFalse(receipt.case_id, "past due, but its debit is announced for 4 January")
+        self.assertTrue(transfer.case_id, "a transfer past due is in arrears")
+        # Taken by the batch of 4 January, not yet posted: still awaited.
+        self._run(self.batch_cron, "2026-12-31")
+        self.assertEqual(receipt.debit_line_ids.state, "to_collect")
+        with freeze_time("2027-01-05"):
+            Case._cron_sync()
+        self.assertFalse(receipt.case_id)
+        # The batch cancelled, the day passed without a debit: now in arrears.
+        self._batches().action_cancel()
+        with freeze_time("2027-01-05"):
+            Case._cron_sync()
+        self.assertEqual(receipt.case_id.state, "open")
+
     def test_calendar_batch_takes_the_receipts_noticed_in_time_and_lists_the_others_with_their_reason(self):
         on_time = self._issue_on("2026-12-03", self._create_debit_contract(date_start="2026-12-26", split="annual"))
         no_mandate = self._issue_on(
