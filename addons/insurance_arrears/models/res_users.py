@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 from odoo.addons.base.models.res_users import INDEX_SIZE
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessDenied, AccessError, UserError
 from odoo.tools import SQL
 
 from ..controllers.api import PARTNER_API_SCOPE
@@ -22,6 +22,14 @@ class ResUsers(models.Model):
         """Whether the user is a partner of the web service (its keys open that service only)."""
         self.ensure_one()
         return self.has_group("insurance_arrears.group_arrears_partner_api")
+
+    def _check_credentials(self, credential, env):
+        # A partner of the web service has no Odoo session: with a password it would reach
+        # /web/dataset/call_kw and read every field of its portfolio's records, not the
+        # service's answers. Its scoped key opens the service routes (auth="arrears_partner").
+        if credential.get("type") == "password" and self.env.user._is_arrears_partner():
+            raise AccessDenied()
+        return super()._check_credentials(credential, env)
 
     def _rpc_api_keys_only(self):
         # A partner reaches Odoo through its scoped key only: no password for XML-RPC/JSON-RPC

@@ -8,7 +8,7 @@ from pathlib import Path
 from freezegun import freeze_time
 
 from odoo import fields, sql_db
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessDenied, UserError
 from odoo.fields import Command
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
@@ -334,6 +334,24 @@ class TestPartnerKeyScope(PartnerApiCommon, HttpCase):
         ).json()
         self.assertEqual(body["error"]["data"]["name"], "odoo.exceptions.AccessDenied")
         self.assertNotIn("api-scope", json.dumps(body))
+
+    @mute_logger("odoo.http", "odoo.addons.base.models.res_users")
+    def test_partner_cannot_open_a_web_session_with_a_password(self):
+        self.user.sudo().password = "a-partner-password-1"
+        response = self.url_open(
+            "/web/session/authenticate",
+            json={"params": {"db": self.env.cr.dbname, "login": "api-scope", "password": "a-partner-password-1"}},
+        )
+        self.assertEqual(response.json()["error"]["data"]["name"], "odoo.exceptions.AccessDenied")
+        # Without a session, Odoo's own model calls answer as to anyone: no session, no data.
+        call = self.url_open(
+            "/web/dataset/call_kw",
+            json={"params": {"model": "arrears.case", "method": "search_read", "args": [[]], "kwargs": {}}},
+        )
+        self.assertNotIn(self.contract.name, call.text)
+        # Nor any other way the password is checked (the login form, Odoo's session authentication).
+        with self.assertRaises(AccessDenied):
+            self.authenticate("api-scope", "a-partner-password-1")
 
     def test_partner_key_opens_the_partner_web_service(self):
         response = self._cases(self.key)
