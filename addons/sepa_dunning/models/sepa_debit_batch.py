@@ -8,7 +8,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Command
 
-from .. import collection
+from .. import collection, timeline
 from ..iso20022 import pain008
 from ..iso20022.text import SepaTextError
 
@@ -143,20 +143,24 @@ class SepaDebitBatch(models.Model):
             return "zero_amount"
         if reason := self._mandate_exclusion(mandate):
             return reason
-        rejected = receipt.debit_line_ids.filtered(lambda line: line.state == "rejected")
-        if rejected:
-            if rejected.sorted("id")[-1].return_reason_id.action != "represent":
-                return "rejected"
-            if len(rejected) > self.company_id.sepa_max_representations:
-                return "represent_limit"
-        if not receipt.notice_date:
-            return "notice_missing"
-        # The rule the notice's debit date follows (collection.debit_date) is built on this one.
-        if not collection.notice_in_time(
-            receipt.notice_date, self.company_id.sepa_prenotification_days, self.collection_date
+        rejected = receipt.debit_line_ids.filtered(lambda line: line.state == "rejected").sorted("id")
+        # The rule that also pauses the dunning meanwhile (timeline.representation_pending).
+        if reason := timeline.not_presented_again(
+            len(rejected),
+            rejected[-1:].return_reason_id.action == "represent",
+            self.company_id.sepa_max_representations,
         ):
-            return "notice_late"
-        return False
+            return reason
+        # The rule the notice's debit date follows (collection.debit_date) is built on this one.
+        return self._notice_failure(receipt.notice_date)
+
+    def _notice_failure(self, notice_date):
+        """Why a notice sent on ``notice_date`` does not pre-notify this batch's debits, or False."""
+        self.ensure_one()
+        return (
+            collection.notice_failure(notice_date, self.company_id.sepa_prenotification_days, self.collection_date)
+            or False
+        )
 
     # -------------------------------------------------------------------------
     # The collection calendar
@@ -193,7 +197,7 @@ class SepaDebitBatch(models.Model):
         if not journal:
             _logger.warning("SEPA calendar of %s: no bank journal with a bank account, no batch.", company.name)
             return self
-        collection_date = collection.collection_date_prepared_on(today, max(company.sepa_batch_lead_days, 0))
+        collection_date = collection.collection_date_prepared_on(today, company._sepa_batch_lead_days())
         domain = [
             ("company_id", "=", company.id),
             ("journal_id", "=", journal.id),
@@ -293,11 +297,8 @@ class SepaDebitBatch(models.Model):
             # A rejected instalment breaks the plan: the dunning takes over, not a new debit.
             return "rejected"
         # The schedule sent with the grant is the debtor's pre-notification.
-        if not collection.notice_in_time(
-            instalment.request_id.date_decided.date(), self.company_id.sepa_prenotification_days, self.collection_date
-        ):
-            return "notice_late"
-        return False
+        granted = instalment.request_id.date_decided
+        return self._notice_failure(granted and granted.date())
 
     def _sequence_type(self, receipt, mandate, first_time, instalment=None):
         if mandate.type == "oneoff":
