@@ -101,5 +101,12 @@ def test_notice_in_time():
     assert not collection.notice_in_time(None, 14, date(2026, 12, 15))
 
 
+def test_notice_failure_says_why():
+    assert collection.notice_failure(date(2026, 12, 1), 14, date(2026, 12, 15)) is None
+    assert collection.notice_failure(date(2026, 12, 2), 14, date(2026, 12, 15)) == collection.NOTICE_LATE
+    assert collection.notice_failure(None, 14, date(2026, 12, 15)) == collection.NOTICE_MISSING
+    assert (collection.NOTICE_MISSING, collection.NOTICE_LATE) == ("notice_missing", "notice_late")
+
+
 def test_notice_send_date():
     assert schedule.notice_send_date(date(2027, 1, 4), 30) == date(2026, 12, 5)

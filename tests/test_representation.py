@@ -37,6 +37,28 @@ def test_each_rejection_waits_as_long_as_the_limit_allows_a_presentation(rejecti
     assert timeline.presented_again(rejections, True, limit) is pending
 
 
+@pytest.mark.parametrize(
+    ("rejections", "last_represents", "limit", "reason"),
+    [
+        (0, False, 0, None),
+        (1, True, 1, None),
+        (2, True, 2, None),
+        (1, True, 0, timeline.LIMIT_REACHED),
+        (3, True, 2, timeline.LIMIT_REACHED),
+        (1, False, 5, timeline.NOT_REPRESENTED),
+        (3, False, 2, timeline.NOT_REPRESENTED),
+    ],
+)
+def test_why_a_rejected_receipt_is_not_presented_again(rejections, last_represents, limit, reason):
+    """The batch's exclusion reason and the dunning's wait are the one rule."""
+    assert timeline.not_presented_again(rejections, last_represents, limit) == reason
+    assert timeline.presented_again(rejections, last_represents, limit) is (bool(rejections) and reason is None)
+
+
+def test_the_reasons_are_the_batch_s_exclusion_reasons():
+    assert (timeline.NOT_REPRESENTED, timeline.LIMIT_REACHED) == ("rejected", "represent_limit")
+
+
 def test_a_last_rejection_that_does_not_present_again_ends_the_wait():
     assert not timeline.representation_pending([AM04, MS03], limit=5)
     assert not timeline.representation_pending([MS03], limit=5)

@@ -64,9 +64,27 @@ def add_business_days(day, count):
     return day
 
 
+# Why a debit is not pre-notified (the batch's exclusion reasons).
+NOTICE_MISSING = "notice_missing"
+NOTICE_LATE = "notice_late"
+
+
+def notice_failure(notice_date, prenotification_days, collection_date):
+    """Why a notice sent on ``notice_date`` does not pre-notify a debit collected on ``collection_date``, or None.
+
+    :return: :data:`NOTICE_MISSING` (no notice sent), :data:`NOTICE_LATE` (sent
+        less than ``prenotification_days`` days before) or None when it is in time
+    """
+    if not notice_date:
+        return NOTICE_MISSING
+    if notice_date + timedelta(days=prenotification_days) > collection_date:
+        return NOTICE_LATE
+    return None
+
+
 def notice_in_time(notice_date, prenotification_days, collection_date):
     """Whether a notice sent on ``notice_date`` pre-notifies a debit collected on ``collection_date``."""
-    return bool(notice_date) and notice_date + timedelta(days=prenotification_days) <= collection_date
+    return notice_failure(notice_date, prenotification_days, collection_date) is None
 
 
 def debit_date(due_date, notice_date, prenotification_days, lead_days=None):

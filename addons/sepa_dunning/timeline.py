@@ -295,6 +295,28 @@ COLLECTED = "collected"
 REJECTED = "rejected"
 
 
+# Why a rejected debit is not presented again (the batch's exclusion reasons).
+NOT_REPRESENTED = "rejected"  # the last rejection's reason does not present it again
+LIMIT_REACHED = "represent_limit"  # presented again as many times as allowed already
+
+
+def not_presented_again(rejections: int, last_represents: bool, limit: int) -> str | None:
+    """Why a receipt whose debits were rejected may not go into a batch again, or None when it may.
+
+    :param rejections: how many of its debits were rejected so far (0: none, nothing stops it)
+    :param last_represents: the last rejection's reason presents the debit again (AM04)
+    :param limit: how many times a rejected debit may be presented again
+    :return: :data:`NOT_REPRESENTED`, :data:`LIMIT_REACHED` or None
+    """
+    if not rejections:
+        return None
+    if not last_represents:
+        return NOT_REPRESENTED
+    if rejections > limit:
+        return LIMIT_REACHED
+    return None
+
+
 def presented_again(rejections: int, last_represents: bool, limit: int, can_present: bool = True) -> bool:
     """Whether a receipt whose last debit was rejected goes into the next batch again.
 
@@ -303,7 +325,7 @@ def presented_again(rejections: int, last_represents: bool, limit: int, can_pres
     :param limit: how many times a rejected debit may be presented again
     :param can_present: the receipt can still be debited (its mandate is active)
     """
-    return bool(rejections) and last_represents and can_present and rejections <= limit
+    return bool(rejections) and can_present and not not_presented_again(rejections, last_represents, limit)
 
 
 def representation_pending(debits: Sequence[tuple[str, bool]], limit: int, can_present: bool = True) -> bool:

@@ -16,11 +16,9 @@ from datetime import timedelta
 CENT = 0.005
 
 # rule -> the product bug that breaks it today. Fixed and so counted again: rejection_posted_once,
-# bank_outcome_booked, no_dunning_during_representation, stripe_refund_booked (issue 14).
-KNOWN_FAILURES = {
-    "batch_prepared": "found by the simulation: a granted plan over fees only (no receipt) gives an instalment "
-    "debit without receipt, and preparing any batch fails (sepa_debit_line.receipt_id NOT NULL)",
-}
+# bank_outcome_booked, no_dunning_during_representation, stripe_refund_booked (issue 14), batch_prepared
+# (a plan over fees only gave an instalment debit without receipt, and no batch could be prepared).
+KNOWN_FAILURES = {}
 
 
 def _rows(env, query, *params):

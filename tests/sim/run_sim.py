@@ -634,7 +634,8 @@ class Simulation:
         collection = self.collection_date(day)
         if (
             collection
-            and not self.has_cron_on(env, "sepa.debit.batch")
+            # The calendar's cron prepares the batches only of a company that turned it on.
+            and not (self.has_cron_on(env, "sepa.debit.batch") and env.company.sepa_batch_calendar)
             and not Batch.search_count([("collection_date", "=", collection), ("state", "!=", "cancel")])
         ):
             batch = Batch.create({"journal_id": self.bank_journal_id, "collection_date": collection})

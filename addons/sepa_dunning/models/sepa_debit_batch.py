@@ -8,7 +8,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Command
 
-from .. import collection
+from .. import collection, timeline
 from ..iso20022 import pain008
 from ..iso20022.text import SepaTextError
 
@@ -184,20 +184,24 @@ class SepaDebitBatch(models.Model):
             return "zero_amount"
         if reason := self._mandate_exclusion(mandate):
             return reason
-        rejected = receipt.debit_line_ids.filtered(lambda line: line.state == "rejected")
-        if rejected:
-            if rejected.sorted("id")[-1].return_reason_id.action != "represent":
-                return "rejected"
-            if len(rejected) > self.company_id.sepa_max_representations:
-                return "represent_limit"
-        if not receipt.notice_date:
-            return "notice_missing"
-        # The rule the notice's debit date follows (collection.debit_date) is built on this one.
-        if not collection.notice_in_time(
-            receipt.notice_date, self.company_id.sepa_prenotification_days, self.collection_date
+        rejected = receipt.debit_line_ids.filtered(lambda line: line.state == "rejected").sorted("id")
+        # The rule that also pauses the dunning meanwhile (timeline.representation_pending).
+        if reason := timeline.not_presented_again(
+            len(rejected),
+            rejected[-1:].return_reason_id.action == "represent",
+            self.company_id.sepa_max_representations,
         ):
-            return "notice_late"
-        return False
+            return reason
+        # The rule the notice's debit date follows (collection.debit_date) is built on this one.
+        return self._notice_failure(receipt.notice_date)
+
+    def _notice_failure(self, notice_date):
+        """Why a notice sent on ``notice_date`` does not pre-notify this batch's debits, or False."""
+        self.ensure_one()
+        return (
+            collection.notice_failure(notice_date, self.company_id.sepa_prenotification_days, self.collection_date)
+            or False
+        )
 
     # -------------------------------------------------------------------------
     # The collection calendar
@@ -234,7 +238,7 @@ class SepaDebitBatch(models.Model):
         if not journal:
             _logger.warning("SEPA calendar of %s: no bank journal with a bank account, no batch.", company.name)
             return self
-        collection_date = collection.collection_date_prepared_on(today, max(company.sepa_batch_lead_days, 0))
+        collection_date = collection.collection_date_prepared_on(today, company._sepa_batch_lead_days())
         domain = [
             ("company_id", "=", company.id),
             ("journal_id", "=", journal.id),
@@ -334,11 +338,8 @@ class SepaDebitBatch(models.Model):
             # A rejected instalment breaks the plan: the dunning takes over, not a new debit.
             return "rejected"
         # The schedule sent with the grant is the debtor's pre-notification.
-        if not collection.notice_in_time(
-            instalment.request_id.date_decided.date(), self.company_id.sepa_prenotification_days, self.collection_date
-        ):
-            return "notice_late"
-        return False
+        granted = instalment.request_id.date_decided
+        return self._notice_failure(granted and granted.date())
 
     def _sequence_type(self, receipt, mandate, first_time, instalment=None):
         if mandate.type == "oneoff":
@@ -355,14 +356,19 @@ class SepaDebitBatch(models.Model):
 
         Receipts that cannot go are kept as excluded lines with their reason; so
         are the receipts of a granted plan, whose instalments are debited instead.
+        A receipt or instalment whose data the batch cannot read or record is left
+        out (reason "error", told on the batch): the others are collected all the same.
         """
         for batch in self:
             if batch.state != "draft":
                 raise UserError(_("Batch %s is no longer a draft.", batch.name))
             batch.line_ids.unlink()
-            first_debit = set()
-            vals_list = batch._prepare_receipt_debits(first_debit) + batch._prepare_instalment_debits(first_debit)
-            self.env["sepa.debit.line"].create(vals_list)
+            first_debit, failures = set(), []
+            vals_list = batch._prepare_receipt_debits(first_debit, failures) + batch._prepare_instalment_debits(
+                first_debit, failures
+            )
+            batch._create_debits(vals_list, failures)
+            batch._tell_failures(failures)
             if not batch.collect_line_ids:
                 raise UserError(
                     _(
@@ -387,7 +393,7 @@ class SepaDebitBatch(models.Model):
         )
         return vals
 
-    def _prepare_receipt_debits(self, first_debit):
+    def _prepare_receipt_debits(self, first_debit, failures):
         self.ensure_one()
         receipts = self.env["insurance.premium.receipt"].search(self._receipt_domain(), order="date_due, id")
         under_plan = set(
@@ -397,43 +403,110 @@ class SepaDebitBatch(models.Model):
         )
         vals_list = []
         for receipt in receipts:
-            mandate = receipt.contract_id.mandate_id
-            reason = "under_plan" if receipt.id in under_plan else self._exclusion_reason(receipt, mandate)
-            vals = {
-                "batch_id": self.id,
-                "receipt_id": receipt.id,
-                "mandate_id": mandate.id,
-                "amount": receipt.amount_residual,
-            }
-            end_to_end_id = f"{self.name}-{receipt.id}"
-            vals_list.append(self._debit_vals(vals, reason, mandate, first_debit, end_to_end_id, receipt=receipt))
+            try:
+                vals_list.append(self._receipt_debit_vals(receipt, receipt.id in under_plan, first_debit))
+            except Exception as error:  # one receipt's bad data leaves it out, never the whole batch
+                vals_list.append(self._failed_vals({"receipt_id": receipt.id}, error, failures))
         return vals_list
 
-    def _prepare_instalment_debits(self, first_debit):
+    def _receipt_debit_vals(self, receipt, under_plan, first_debit):
+        mandate = receipt.contract_id.mandate_id
+        reason = "under_plan" if under_plan else self._exclusion_reason(receipt, mandate)
+        vals = {
+            "batch_id": self.id,
+            "receipt_id": receipt.id,
+            "mandate_id": mandate.id,
+            "amount": receipt.amount_residual,
+        }
+        end_to_end_id = f"{self.name}-{receipt.id}"
+        return self._debit_vals(vals, reason, mandate, first_debit, end_to_end_id, receipt=receipt)
+
+    def _prepare_instalment_debits(self, first_debit, failures):
         self.ensure_one()
         instalments = self.env["arrears.plan.instalment"].search(self._instalment_domain(), order="date_due, id")
         vals_list = []
         for instalment in instalments:
-            request = instalment.request_id
-            mandate = request.contract_id.mandate_id
-            amount = instalment._amount_to_collect()
-            reason = self._instalment_exclusion_reason(instalment, mandate, amount)
-            # The plan's oldest receipt stands for it (a rejection reopens the case through it).
-            receipt = request.receipt_ids.sorted(lambda r: (r.date_due, r.id))[:1]
-            vals = {
-                "batch_id": self.id,
-                "receipt_id": receipt.id,
-                "instalment_id": instalment.id,
-                "mandate_id": mandate.id,
-                "amount": amount,
-            }
-            end_to_end_id = f"{self.name}-P{instalment.id}"
-            vals_list.append(
-                self._debit_vals(
-                    vals, reason, mandate, first_debit, end_to_end_id, receipt=receipt, instalment=instalment
-                )
-            )
+            try:
+                vals_list.append(self._instalment_debit_vals(instalment, first_debit))
+            except Exception as error:  # one instalment's bad data leaves it out, never the whole batch
+                vals_list.append(self._failed_vals({"instalment_id": instalment.id}, error, failures))
         return vals_list
+
+    def _instalment_debit_vals(self, instalment, first_debit):
+        request = instalment.request_id
+        mandate = request.contract_id.mandate_id
+        amount = instalment._amount_to_collect()
+        reason = self._instalment_exclusion_reason(instalment, mandate, amount)
+        # The plan's oldest receipt stands for it (a rejection reopens the case through it);
+        # a plan over fees only has none: the debit is the contract's.
+        receipt = request.receipt_ids.sorted(lambda r: (r.date_due, r.id))[:1]
+        vals = {
+            "batch_id": self.id,
+            "receipt_id": receipt.id,
+            "instalment_id": instalment.id,
+            "mandate_id": mandate.id,
+            "amount": amount,
+        }
+        end_to_end_id = f"{self.name}-P{instalment.id}"
+        return self._debit_vals(
+            vals, reason, mandate, first_debit, end_to_end_id, receipt=receipt, instalment=instalment
+        )
+
+    def _failed_vals(self, vals, error, failures):
+        """An excluded line for what could not be prepared (``vals`` names it), the error kept in ``failures``."""
+        self.env.invalidate_all()
+        failures.append((vals, error))
+        return {**vals, "batch_id": self.id, "state": "excluded", "exclusion_reason": "error"}
+
+    def _create_debits(self, vals_list, failures):
+        """The lines of ``vals_list``; one that cannot be recorded is left out, with its error in ``failures``."""
+        Debit = self.env["sepa.debit.line"]
+        try:
+            with self.env.cr.savepoint():
+                return Debit.create(vals_list)
+        except Exception:  # some line cannot be recorded: one at a time, to leave out that one only
+            self.env.invalidate_all()
+        debits = Debit
+        for vals in vals_list:
+            try:
+                with self.env.cr.savepoint():
+                    debits |= Debit.create(vals)
+                continue
+            except Exception as error:  # whatever its data, the line is left out and the others go
+                subject = {key: vals[key] for key in ("receipt_id", "instalment_id") if vals.get(key)}
+                error_vals = self._failed_vals(subject, error, failures)
+            try:
+                with self.env.cr.savepoint():
+                    debits |= Debit.create(error_vals)
+            except Exception:  # not even its excluded line: the batch's message names it
+                self.env.invalidate_all()
+        return debits
+
+    def _tell_failures(self, failures):
+        """Name on the batch, and in the log, what could not be prepared and why."""
+        self.ensure_one()
+        if not failures:
+            return
+        details = []
+        for vals, error in failures:
+            receipt = self.env["insurance.premium.receipt"].browse(vals.get("receipt_id"))
+            instalment = self.env["arrears.plan.instalment"].browse(vals.get("instalment_id"))
+            if instalment:
+                subject = self.env._(
+                    "instalment %(number)s of %(contract)s",
+                    number=instalment.sequence,
+                    contract=instalment.request_id.contract_id.name,
+                )
+            else:
+                subject = receipt.name or self.env._("a debit")
+            details.append(f"{subject}: {type(error).__name__}: {error}")
+            _logger.warning("SEPA batch %s: %s left out: %r", self.name, subject, error)
+        self.message_post(
+            body=self.env._(
+                "Left out of the batch, could not be prepared (to look into): %(details)s",
+                details="; ".join(details),
+            )
+        )
 
     # -------------------------------------------------------------------------
     # The file
@@ -634,7 +707,9 @@ class SepaDebitBatch(models.Model):
                     "account_id": (
                         receivables[owner].account_id[:1] or line.partner_id.property_account_receivable_id
                     ).id,
-                    "partner_id": line.receipt_id.move_id.commercial_partner_id.id,
+                    "partner_id": (
+                        line.receipt_id.move_id.commercial_partner_id or line.partner_id.commercial_partner_id
+                    ).id,
                     "credit": line.amount,
                 }
             )
@@ -723,7 +798,9 @@ class SepaDebitBatch(models.Model):
         self.ensure_one()
         if not debits:
             return
-        details = ", ".join(f"{line.receipt_id.name} ({line.partner_id.name})" for line in debits)
+        details = ", ".join(
+            f"{line.receipt_id.name or line.contract_id.name} ({line.partner_id.name})" for line in debits
+        )
         self.message_post(
             body=_(
                 "%(count)s debit(s) collected on receipts already paid another way: the excess stays as the "

@@ -10,6 +10,7 @@ EXCLUSION_REASONS = [
     ("rejected", "Rejected: not to be presented again"),
     ("represent_limit", "Presented again too many times"),
     ("under_plan", "Collected by the instalments of a plan"),
+    ("error", "Could not be prepared (see the batch's messages)"),
 ]
 
 
@@ -25,7 +26,12 @@ class SepaDebitLine(models.Model):
     company_id = fields.Many2one(related="batch_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
     receipt_id = fields.Many2one(
-        "insurance.premium.receipt", required=True, index=True, ondelete="restrict", check_company=True
+        "insurance.premium.receipt",
+        index="btree_not_null",
+        ondelete="restrict",
+        check_company=True,
+        help="The receipt this debit collects; for an instalment, the plan's oldest receipt (none for a plan "
+        "over fees only).",
     )
     instalment_id = fields.Many2one(
         "arrears.plan.instalment",
@@ -35,8 +41,10 @@ class SepaDebitLine(models.Model):
         check_company=True,
         help="The instalment of a granted plan this debit collects; its receipt is then the plan's oldest.",
     )
-    contract_id = fields.Many2one(related="receipt_id.contract_id", store=True)
-    partner_id = fields.Many2one(related="receipt_id.partner_id", store=True, string="Debtor")
+    contract_id = fields.Many2one(
+        "insurance.contract", compute="_compute_contract_id", store=True, index=True, check_company=True
+    )
+    partner_id = fields.Many2one(related="contract_id.partner_id", store=True, string="Debtor")
     mandate_id = fields.Many2one("sepa.mandate", index=True, check_company=True)
     amount = fields.Monetary()
     sequence_type = fields.Selection([("FRST", "First"), ("RCUR", "Recurrent"), ("OOFF", "One-off"), ("FNAL", "Final")])
@@ -70,6 +78,10 @@ class SepaDebitLine(models.Model):
         help="Receivable item of the batch entry settling the receipt; a rejection reverses it.",
     )
 
+    _receipt_or_instalment = models.Constraint(
+        "CHECK (receipt_id IS NOT NULL OR instalment_id IS NOT NULL)",
+        "A debit collects a receipt or an instalment of a plan.",
+    )
     _end_to_end_unique = models.UniqueIndex(
         "(end_to_end_id) WHERE end_to_end_id IS NOT NULL",
         "An end-to-end id identifies one debit.",
@@ -80,6 +92,11 @@ class SepaDebitLine(models.Model):
         for debit in self:
             amount = debit.currency_id.format(debit.amount)
             debit.display_name = f"{debit.end_to_end_id or ''}, {debit.partner_id.name or ''}, {amount}"
+
+    @api.depends("receipt_id.contract_id", "instalment_id.request_id.contract_id")
+    def _compute_contract_id(self):
+        for line in self:
+            line.contract_id = line.instalment_id.request_id.contract_id or line.receipt_id.contract_id
 
     @api.depends("amendment")
     def _compute_amended(self):

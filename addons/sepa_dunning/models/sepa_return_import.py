@@ -418,7 +418,11 @@ class SepaReturnImport(models.Model):
         if not (review or issues or entries):
             return
         notes = [
-            self.env._("To review (%(code)s): %(receipt)s", code=line.reason_code or "?", receipt=line.receipt_id.name)
+            self.env._(
+                "To review (%(code)s): %(receipt)s",
+                code=line.reason_code or "?",
+                receipt=line.receipt_id.name or line.end_to_end_id,
+            )
             for line in review
         ]
         if issues:
@@ -528,14 +532,16 @@ class SepaReturnImport(models.Model):
         if not company.sepa_fee_income_account_id:
             raise UserError(_("Set the income account of re-charged rejection fees on company %s.", company.name))
         case_by_contract = {case.contract_id: case for case in cases}
+        # A plan over fees only, paid meanwhile another way, has no case left to charge.
+        lines = lines.filtered(lambda line: line.contract_id in case_by_contract)
         items = self.env["arrears.case"]._charge_fees(
             [
                 (
-                    case_by_contract[line.receipt_id.contract_id],
+                    case_by_contract[line.contract_id],
                     company.sepa_rejection_fee,
                     self.env._(
                         "Bank rejection fee, debit of %(receipt)s (%(code)s)",
-                        receipt=line.receipt_id.name,
+                        receipt=line.receipt_id.name or line.end_to_end_id,
                         code=line.reason_code or "?",
                     ),
                     company.sepa_fee_income_account_id,
@@ -560,17 +566,20 @@ class SepaReturnImport(models.Model):
 
     def _open_cases(self, lines):
         # A rejected instalment ends its plan at once: the dunning resumes where it paused.
-        lines.debit_line_id.instalment_id.request_id._break()
-        cases = self.env["arrears.case"]._open_for_receipts(lines.receipt_id, cause="rejection")
+        requests = lines.debit_line_id.instalment_id.request_id
+        requests._break()
+        # The plan's fees the debit had settled are due again (a plan over fees only has no receipt).
+        fees = requests.case_id._fee_lines().filtered(lambda fee: fee.amount_residual > 0)
+        cases = self.env["arrears.case"]._open_for_receipts(lines.receipt_id, cause="rejection", fees=fees)
         lines_by_contract = defaultdict(lambda: self.env["sepa.return.line"])
         for line in lines:
-            lines_by_contract[line.receipt_id.contract_id] |= line
+            lines_by_contract[line.contract_id] |= line
         cases._message_log_batch(
             bodies={
                 case.id: self.env._(
                     "Direct debit rejected by the bank: %(details)s.",
                     details=", ".join(
-                        f"{line.receipt_id.name} {line.reason_code or '?'} "
+                        f"{line.receipt_id.name or line.end_to_end_id} {line.reason_code or '?'} "
                         f"({line.reason_id.name or line.additional_info})"
                         for line in lines_by_contract[case.contract_id]
                     ),

@@ -18,8 +18,8 @@ class SepaReturnLine(models.Model):
     bank_reference = fields.Char()
     debit_line_id = fields.Many2one("sepa.debit.line", string="Debit", index=True, check_company=True)
     receipt_id = fields.Many2one("insurance.premium.receipt", index=True, check_company=True)
-    partner_id = fields.Many2one(related="receipt_id.partner_id", string="Debtor")
-    contract_id = fields.Many2one(related="receipt_id.contract_id")
+    partner_id = fields.Many2one(related="debit_line_id.partner_id", string="Debtor")
+    contract_id = fields.Many2one(related="debit_line_id.contract_id")
     mandate_id = fields.Many2one("sepa.mandate", check_company=True)
     amount = fields.Monetary()
     date = fields.Date(string="Rejection Date")
@@ -105,7 +105,7 @@ class SepaReturnLine(models.Model):
                 "Line %(bank_ref)s matched by hand with debit %(debit)s (receipt %(receipt)s).",
                 bank_ref=self.end_to_end_id or self.bank_reference or self.id,
                 debit=debit.end_to_end_id,
-                receipt=debit.receipt_id.name,
+                receipt=debit.receipt_id.name or debit.contract_id.name,
             )
         )
         if record.state == "done":

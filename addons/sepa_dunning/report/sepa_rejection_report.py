@@ -29,8 +29,8 @@ class SepaRejectionReport(models.Model):
                    d.company_id,
                    company.currency_id,
                    b.collection_date AS date,
-                   r.insurer_id,
-                   r.product_line_id,
+                   c.insurer_id,
+                   c.product_line_id,
                    d.return_reason_id AS reason_id,
                    1 AS debit_count,
                    CASE WHEN d.state = 'rejected' THEN 1 ELSE 0 END AS rejected_count,
@@ -38,7 +38,8 @@ class SepaRejectionReport(models.Model):
                    d.amount
               FROM sepa_debit_line d
               JOIN sepa_debit_batch b ON b.id = d.batch_id
-              JOIN insurance_premium_receipt r ON r.id = d.receipt_id
+              -- the contract's, not the receipt's: a plan over fees only has no receipt
+              JOIN insurance_contract c ON c.id = d.contract_id
               JOIN res_company company ON company.id = d.company_id
              WHERE d.state IN ('collected', 'rejected')
         """

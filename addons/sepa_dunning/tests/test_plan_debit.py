@@ -1,7 +1,9 @@
+import base64
 from datetime import date, timedelta
 
 from freezegun import freeze_time
 
+from odoo.addons.sepa_dunning.iso20022 import returns
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -119,3 +121,81 @@ class TestPlanDebit(SepaCommon):
         next_batch.action_prepare()
         self.assertEqual(next_batch.collect_line_ids.receipt_id, self.receipts)
         self.assertFalse(next_batch.collect_line_ids.instalment_id)
+
+    def _plan_over_fees_only(self):
+        """The premiums paid by transfer, the case's fees left: a plan of two instalments of 30.00 over them."""
+        (fee,) = self.case._charge_fees(
+            [(self.case, 60.0, "Bank rejection fees", self.commission_account, self.today)], ref="Fees"
+        )
+        self.receipts._register_payments(self.bank_journal)
+        self.assertEqual((self.case.state, self.case.amount_due), ("open", 60.0))
+        request = self.link._ask_plan("plan", instalment_count=2)
+        self.assertFalse(request.receipt_ids, "a plan over fees only")
+        return fee, request
+
+    def test_plan_over_fees_only_is_debited_with_the_other_receipts(self):
+        fee, request = self._plan_over_fees_only()
+        self.assertEqual(request.instalment_ids.mapped("collection"), ["sepa_dd", "sepa_dd"])
+        other = self.env["res.partner"].create({"name": "Autre Assure", "country_id": self.env.ref("base.fr").id})
+        other_contract = self._create_debit_contract(partner=other)
+        other_receipts = self._issue(other_contract)
+
+        batch = self._collect(30)
+        by_instalment = batch.collect_line_ids.grouped("instalment_id")
+        debit = by_instalment[request.instalment_ids[0]]
+        self.assertEqual(
+            (debit.receipt_id, debit.contract_id, debit.partner_id, debit.mandate_id, debit.amount),
+            (self.env["insurance.premium.receipt"], self.contract, self.policyholder, self.contract.mandate_id, 30.0),
+        )
+        self.assertEqual(by_instalment[self.env["arrears.plan.instalment"]].receipt_id, other_receipts)
+        content = batch.file_id.raw.decode()
+        after = content.split(f"<EndToEndId>{debit.end_to_end_id}</EndToEndId>")[1]
+        instalment_debit = after.split("</DrctDbtTxInf>")[0]
+        self.assertIn('<InstdAmt Ccy="EUR">30.00</InstdAmt>', instalment_debit)
+        self.assertIn(f"<MndtId>{self.contract.mandate_id.name}</MndtId>", instalment_debit)
+        self.assertIn("<Nm>Jeanne Dupont</Nm>", instalment_debit)
+        self.assertIn("Instalment 1/2 contract", instalment_debit)
+        self.assertIn("<Nm>Autre Assure</Nm>", content)
+        self.assertEqual((fee.amount_residual, request.amount_paid, self.case.amount_due), (30.0, 30.0, 30.0))
+        self.assertEqual(debit.move_line_id.partner_id, self.policyholder)
+
+        report = returns.status_report(
+            batch.name, [(f"{batch.name}-RCUR", debit.end_to_end_id, 30.0, "AM04")], batch.collection_date
+        )
+        rejection = self.env["sepa.return.import"].create({"file": base64.b64encode(report), "filename": "r.xml"})
+        rejection.action_parse()
+        rejection.action_confirm()
+        self.assertEqual((rejection.line_ids.match_state, debit.state), ("matched", "rejected"))
+        self.assertEqual(rejection.line_ids.contract_id, self.contract)
+        self.assertEqual((fee.amount_residual, request.state), (60.0, "broken"), "the fees are due again")
+        case = fee.arrears_fee_case_id
+        self.assertEqual((case.state, case.contract_id, case.amount_due), ("open", self.contract, 60.0))
+        self.assertIn("Direct debit rejected by the bank", case.message_ids[0].body)
+
+    def test_bad_receipt_is_left_out_and_the_batch_made(self):
+        other_contract = self._create_debit_contract()
+        good, bad = self._issue(other_contract, until=date(2026, 4, 1)).sorted("date_due")
+        Batch = type(self.env["sepa.debit.batch"])
+        reason = Batch._exclusion_reason
+        receipt_vals = Batch._receipt_debit_vals
+
+        def failing_reason(batch, receipt, mandate):
+            if receipt == good:
+                raise ValueError("unreadable receipt")
+            return reason(batch, receipt, mandate)
+
+        def bad_vals(batch, receipt, under_plan, first_debit):
+            vals = receipt_vals(batch, receipt, under_plan, first_debit)
+            return {**vals, "sequence_type": "XXXX"} if receipt == bad else vals
+
+        self.patch(Batch, "_exclusion_reason", failing_reason)
+        self.patch(Batch, "_receipt_debit_vals", bad_vals)
+        request = self.link._ask_plan("plan", instalment_count=2)
+        batch = self._batch(collection_date=self.today + timedelta(days=30))
+        batch.action_prepare()
+        self.assertEqual(batch.collect_line_ids.instalment_id, request.instalment_ids[0])
+        errors = batch.excluded_line_ids.filtered(lambda line: line.exclusion_reason == "error")
+        self.assertEqual(errors.receipt_id, good | bad)
+        self.assertIn(good.name, batch.message_ids[0].body)
+        self.assertIn("unreadable receipt", batch.message_ids[0].body)
+        self.assertIn(bad.name, batch.message_ids[0].body)
