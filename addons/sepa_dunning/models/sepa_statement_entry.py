@@ -37,9 +37,7 @@ class SepaStatementEntry(models.Model):
     label = fields.Char()
     end_to_end_ids = fields.Text(string="Debits Listed", help="End-to-end ids the bank listed in the entry's details.")
     state = fields.Selection(ENTRY_STATES, required=True, default="to_book")
-    statement_line_id = fields.Many2one(
-        "account.bank.statement.line", string="Statement Line", readonly=True, index="btree_not_null"
-    )
+    statement_line_id = fields.Many2one("account.bank.statement.line", readonly=True, index="btree_not_null")
 
     @api.depends("batch_id", "amount")
     def _compute_display_name(self):
