@@ -293,26 +293,56 @@ class Bank:
             add(add(add(tx, ns, "OrgnlTxRef"), ns, "Amt"), ns, "InstdAmt", f"{debit.amount:.2f}", Ccy="EUR")
         return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
+    def _camt(self, ns, body_tag, report_tag, prefix, day, hour):
+        """A camt document of the broker's account: ``(root, report)``, the report ready for its entries."""
+        add = self._add
+        root = etree.Element(f"{{{ns}}}Document", nsmap={None: ns})
+        body = add(root, ns, body_tag)
+        header = add(body, ns, "GrpHdr")
+        add(header, ns, "MsgId", self._message_id(f"{prefix}M"))
+        add(header, ns, "CreDtTm", f"{day.isoformat()}T{hour}")
+        report = add(body, ns, report_tag)
+        add(report, ns, "Id", self._message_id(prefix))
+        add(report, ns, "CreDtTm", f"{day.isoformat()}T{hour}")
+        add(add(add(report, ns, "Acct"), ns, "Id"), ns, "IBAN", CREDITOR_IBAN)
+        return root, report
+
+    def _entry(self, report, ns, amount, day, reference, reversal=False):
+        """A booked entry of ``amount`` (signed: positive credits the broker) and its details element."""
+        add = self._add
+        entry = add(report, ns, "Ntry")
+        add(entry, ns, "Amt", f"{abs(amount):.2f}", Ccy="EUR")
+        add(entry, ns, "CdtDbtInd", "CRDT" if amount > 0 else "DBIT")
+        if reversal:
+            add(entry, ns, "RvslInd", "true")
+        add(entry, ns, "Sts", "BOOK")
+        add(add(entry, ns, "BookgDt"), ns, "Dt", day.isoformat())
+        add(add(entry, ns, "ValDt"), ns, "Dt", day.isoformat())
+        add(entry, ns, "AcctSvcrRef", reference)
+        return entry
+
+    def _tx(self, details, ns, debit, amount_path, amount, reason="", info=""):
+        """A transaction of an entry: the creditor's references of ``debit``, its amount, its return."""
+        add = self._add
+        tx = add(details, ns, "TxDtls")
+        refs = add(tx, ns, "Refs")
+        add(refs, ns, "MsgId", debit.message_id)
+        add(refs, ns, "PmtInfId", debit.payment_info_id)
+        add(refs, ns, "EndToEndId", debit.end_to_end_id)
+        add(refs, ns, "MndtId", debit.mandate_id)
+        add(add(add(tx, ns, "AmtDtls"), ns, amount_path), ns, "Amt", f"{amount:.2f}", Ccy="EUR")
+        if reason:
+            returned = add(tx, ns, "RtrInf")
+            add(add(returned, ns, "Rsn"), ns, "Cd", reason)
+            if info:
+                add(returned, ns, "AddtlInf", info)
+
     def statement(self, bookings, day, again=False):
         """A camt.053 of the broker's account listing ``bookings`` (a batch booking per block, returns, fees)."""
         ns, add = CAMT053, self._add
-        root = etree.Element(f"{{{ns}}}Document", nsmap={None: ns})
-        body = add(root, ns, "BkToCstmrStmt")
-        header = add(body, ns, "GrpHdr")
-        add(header, ns, "MsgId", self._message_id("STM"))
-        add(header, ns, "CreDtTm", f"{day.isoformat()}T05:00:00")
-        statement = add(body, ns, "Stmt")
-        add(statement, ns, "Id", self._message_id("S" if not again else "SR"))
-        add(statement, ns, "CreDtTm", f"{day.isoformat()}T05:00:00")
-        add(add(add(statement, ns, "Acct"), ns, "Id"), ns, "IBAN", CREDITOR_IBAN)
+        root, statement = self._camt(ns, "BkToCstmrStmt", "Stmt", "SR" if again else "S", day, "05:00:00")
         for booking in bookings:
-            entry = add(statement, ns, "Ntry")
-            add(entry, ns, "Amt", f"{abs(booking.amount):.2f}", Ccy="EUR")
-            add(entry, ns, "CdtDbtInd", "CRDT" if booking.amount > 0 else "DBIT")
-            add(entry, ns, "Sts", "BOOK")
-            add(add(entry, ns, "BookgDt"), ns, "Dt", booking.day.isoformat())
-            add(add(entry, ns, "ValDt"), ns, "Dt", booking.day.isoformat())
-            add(entry, ns, "AcctSvcrRef", booking.reference)
+            entry = self._entry(statement, ns, booking.amount, booking.day, booking.reference)
             domain = add(add(entry, ns, "BkTxCd"), ns, "Domn")
             add(domain, ns, "Cd", "PMNT")
             family = add(domain, ns, "Fmly")
@@ -320,50 +350,17 @@ class Bank:
             add(family, ns, "SubFmlyCd", "ESDD" if booking.amount > 0 else "UPDD")
             details = add(entry, ns, "NtryDtls")
             if booking.payment_info_id:
-                batch = add(details, ns, "Btch")
-                add(batch, ns, "PmtInfId", booking.payment_info_id)
+                add(add(details, ns, "Btch"), ns, "PmtInfId", booking.payment_info_id)
             for debit, amount in booking.debits:
-                tx = add(details, ns, "TxDtls")
-                refs = add(tx, ns, "Refs")
-                add(refs, ns, "MsgId", debit.message_id)
-                add(refs, ns, "PmtInfId", debit.payment_info_id)
-                add(refs, ns, "EndToEndId", debit.end_to_end_id)
-                add(refs, ns, "MndtId", debit.mandate_id)
-                add(add(add(tx, ns, "AmtDtls"), ns, "TxAmt"), ns, "Amt", f"{amount:.2f}", Ccy="EUR")
-                if booking.reason:
-                    add(add(add(tx, ns, "RtrInf"), ns, "Rsn"), ns, "Cd", booking.reason)
+                self._tx(details, ns, debit, "TxAmt", amount, booking.reason)
         return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
     def notification(self, debits, day, returned=False):
         """A camt.054 debiting the creditor with each debit sent back (RtrInf with its reason)."""
         ns, add = CAMT054, self._add
-        root = etree.Element(f"{{{ns}}}Document", nsmap={None: ns})
-        body = add(root, ns, "BkToCstmrDbtCdtNtfctn")
-        header = add(body, ns, "GrpHdr")
-        add(header, ns, "MsgId", self._message_id("NTF"))
-        add(header, ns, "CreDtTm", f"{day.isoformat()}T08:00:00")
-        notification = add(body, ns, "Ntfctn")
-        add(notification, ns, "Id", self._message_id("N"))
-        add(notification, ns, "CreDtTm", f"{day.isoformat()}T08:00:00")
-        add(add(add(notification, ns, "Acct"), ns, "Id"), ns, "IBAN", "FR7630006000011234567890189")
+        root, notification = self._camt(ns, "BkToCstmrDbtCdtNtfctn", "Ntfctn", "N", day, "08:00:00")
         for debit in debits:
-            entry = add(notification, ns, "Ntry")
-            add(entry, ns, "Amt", f"{debit.amount:.2f}", Ccy="EUR")
-            add(entry, ns, "CdtDbtInd", "DBIT")
-            add(entry, ns, "RvslInd", "true")
-            add(entry, ns, "Sts", "BOOK")
-            add(add(entry, ns, "BookgDt"), ns, "Dt", day.isoformat())
-            add(add(entry, ns, "ValDt"), ns, "Dt", day.isoformat())
-            add(entry, ns, "AcctSvcrRef", self._message_id("REF"))
-            tx = add(add(entry, ns, "NtryDtls"), ns, "TxDtls")
-            refs = add(tx, ns, "Refs")
-            add(refs, ns, "MsgId", debit.message_id)
-            add(refs, ns, "PmtInfId", debit.payment_info_id)
-            add(refs, ns, "EndToEndId", debit.end_to_end_id)
-            add(refs, ns, "MndtId", debit.mandate_id)
-            add(add(add(tx, ns, "AmtDtls"), ns, "InstdAmt"), ns, "Amt", f"{debit.amount:.2f}", Ccy="EUR")
-            info = add(tx, ns, "RtrInf")
-            add(add(info, ns, "Rsn"), ns, "Cd", debit.reason)
-            if returned:
-                add(info, ns, "AddtlInf", "/RTYP/RFND")
+            entry = self._entry(notification, ns, -debit.amount, day, self._message_id("REF"), reversal=True)
+            details = add(entry, ns, "NtryDtls")
+            self._tx(details, ns, debit, "InstdAmt", debit.amount, debit.reason, "/RTYP/RFND" if returned else "")
         return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
