@@ -24,9 +24,10 @@ class TestPlanDebit(SepaCommon):
         cls.contract = cls._create_debit_contract(split="quarterly")
         with freeze_time("2026-04-20"):
             cls.receipts = cls.contract._generate_receipts(until=date(2026, 4, 1)).sorted("period_start")
+            # Notices went out in time, their debit dates passed without a debit: in arrears (without a
+            # plan, the next batch would debit them).
+            cls.receipts.notice_date = date(2025, 12, 1)
             cls.env["arrears.case"]._cron_sync()
-        # Notices went out in time: without a plan, the receipts would be debited.
-        cls.receipts.notice_date = date(2025, 12, 1)
         cls.case = cls.contract.case_ids
         cls.link = cls.case._ensure_payment_links()
         cls.today = date.today()
