@@ -1,6 +1,7 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
+from odoo.exceptions import LockError, UserError
 
 ENTRY_STATES = [
     ("to_book", "To Book"),
@@ -141,7 +142,16 @@ class SepaStatementEntry(models.Model):
         batches = entries.batch_id
         if not batches:
             return entries
-        batches.lock_for_update()
+        try:
+            batches.lock_for_update()
+        except LockError as exc:
+            raise UserError(
+                self.env._(
+                    "Another bank file is booking the statement of the same batches at this moment. "
+                    "Confirm %(name)s again in a moment: what it booked will be listed as already booked.",
+                    name=entries.import_id[:1].name,
+                )
+            ) from exc
         booked = set(
             self.search(
                 [

@@ -1,8 +1,9 @@
 """camt.053 statements settle the debits in transit: what the bank credited is in the bank, the rest stays visible."""
 
 import base64
+from unittest.mock import patch
 
-from odoo.exceptions import UserError
+from odoo.exceptions import LockError, UserError
 from odoo.tests import tagged
 
 from .common import CREDITOR_IBAN, SepaCommon
@@ -169,6 +170,14 @@ class TestBankStatement(SepaCommon):
             (first.statement_entry_ids.state, second.statement_entry_ids.state), ("booked", "already_booked")
         )
         self.assertEqual(self.batch.amount_banked, 825.0)
+
+    def test_a_batch_another_file_is_booking_at_this_moment_books_nothing(self):
+        record = self._import(camt053(entry(825.0, reference="BNK-12", block=self.block)), confirm=False)
+        with (
+            patch.object(type(self.batch), "lock_for_update", side_effect=LockError("locked")),
+            self.assertRaisesRegex(UserError, "Confirm .* again in a moment"),
+        ):
+            record.action_confirm()
 
     def test_a_credit_above_what_is_in_transit_is_left_to_an_accountant(self):
         bank_before = self._balance(self.bank_account)
