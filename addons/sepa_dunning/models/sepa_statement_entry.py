@@ -81,19 +81,24 @@ class SepaStatementEntry(models.Model):
                 or Batch
             )
 
+        def account_of(batch):
+            return (batch.journal_id.bank_account_id.sanitized_acc_number or "").upper()
+
         vals_list, foreign = [], 0
         for entry in entries:
             shares = defaultdict(float)  # batch -> amount
             listed = defaultdict(list)
             for tx in entry.transactions:
                 batch = batch_of(tx.end_to_end_id, tx.message_id, tx.payment_info_id)
+                if batch and entry.account_iban and account_of(batch) != entry.account_iban:
+                    continue  # the statement of another account: not this batch's money
                 if batch:
                     shares[batch] += float(tx.amount or 0)
                     if tx.end_to_end_id:
                         listed[batch].append(tx.end_to_end_id)
             if not shares:
                 batch = batch_of(message_id=entry.message_id, payment_info_id=entry.payment_info_id)
-                if batch:
+                if batch and not (entry.account_iban and account_of(batch) != entry.account_iban):
                     shares[batch] = abs(float(entry.amount))
             if not shares:
                 # Neither a batch's money nor (when it reports a return) anything the rejection lines do not read.

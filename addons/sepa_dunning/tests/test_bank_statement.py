@@ -28,12 +28,12 @@ def entry(amount, credit=True, reference="", block="", details=(), day="2026-01-
         <NtryDtls>{batch}{"".join(details)}</NtryDtls><AddtlNtryInf>SEPA CORE COLLECTION</AddtlNtryInf></Ntry>"""
 
 
-def camt053(*entries, statement_id="STMT-1", created="2026-01-06T05:00:00"):
+def camt053(*entries, statement_id="STMT-1", created="2026-01-06T05:00:00", iban=CREDITOR_IBAN):
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt>
 <GrpHdr><MsgId>MSG-{statement_id}</MsgId><CreDtTm>{created}</CreDtTm></GrpHdr>
 <Stmt><Id>{statement_id}</Id><CreDtTm>{created}</CreDtTm>
-<Acct><Id><IBAN>{CREDITOR_IBAN}</IBAN></Id><Ccy>EUR</Ccy></Acct>{"".join(entries)}</Stmt>
+<Acct><Id><IBAN>{iban}</IBAN></Id><Ccy>EUR</Ccy></Acct>{"".join(entries)}</Stmt>
 </BkToCstmrStmt></Document>""".encode()
 
 
@@ -199,6 +199,12 @@ class TestBankStatement(SepaCommon):
         record = self._import(camt053(transfer, pending))
         self.assertFalse(record.statement_entry_ids)
         self.assertEqual(record.ignored_count, 2)
+        self.assertEqual(self.batch.bank_state, "transit")
+
+    def test_a_statement_of_another_account_naming_the_batch_books_nothing(self):
+        other = "FR1420041010050500013M02606"
+        record = self._import(camt053(entry(825.0, reference="BNK-13", block=self.block), iban=other))
+        self.assertFalse(record.statement_entry_ids)
         self.assertEqual(self.batch.bank_state, "transit")
 
     def test_company_booking_statements_elsewhere_books_nothing(self):
