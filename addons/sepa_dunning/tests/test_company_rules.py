@@ -59,6 +59,18 @@ class TestCompanyRules(SepaCommon, CompanyRulesCommon):
         self.assertTrue(self.rejection.line_ids.debit_line_id, "the rejection matched the debit")
         self.assertHiddenFromOtherCompany(self.rejection.line_ids, ("end_to_end_id",))
 
+    def test_statement_entry_of_company_a_is_hidden_from_company_b(self):
+        entry = self.env["sepa.statement.entry"].create(
+            {
+                "import_id": self.rejection.id,
+                "batch_id": self.batch.id,
+                "date": "2026-01-05",
+                "amount": self.debit.amount,
+                "bank_reference": "BNK-A-1",
+            }
+        )
+        self.assertHiddenFromOtherCompany(entry, ("bank_reference", "amount"))
+
     def test_dunning_policy_of_company_a_is_hidden_from_company_b_and_a_shared_one_is_not(self):
         self.assertHiddenFromOtherCompany(self.policy, ("name",))
         self.assertSharedWithOtherCompany(self.env.ref("sepa_dunning.dunning_policy_l113_3"))
