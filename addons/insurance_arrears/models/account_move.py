@@ -1,4 +1,9 @@
+import contextlib
+
 from odoo import api, models
+
+# Key, on the cursor, of the journals' number formats looked up by _arrears_post_numbered.
+SEQUENCE_FORMATS = "insurance_arrears.sequence_formats"
 
 
 class AccountMove(models.Model):
@@ -27,6 +32,35 @@ class AccountMove(models.Model):
             [{"move_type": "entry", **vals} for vals in vals_list]
         )
         return entries.with_env(self.env)
+
+    @contextlib.contextmanager
+    def _arrears_sequence_formats(self):
+        """Within this block, look up each journal's last number once per date and type of move.
+
+        Odoo numbers a posted move by reading the journal's last number, then takes
+        the next one under a lock and counts on from there within the transaction;
+        but the look-up is made again for every move, and once more by the gap check
+        of every move created or posted, a query each. Within the block, a look-up
+        made for a journal, date and type of move is kept and given again: the lock
+        and the count stay Odoo's own, so the numbers are those it gives one by one.
+        The look-ups are kept on the cursor, where Odoo keeps its count, as its
+        computations run in environments of their own.
+        """
+        self.env.cr.cache[SEQUENCE_FORMATS] = {}
+        try:
+            yield
+        finally:
+            self.env.cr.cache.pop(SEQUENCE_FORMATS, None)
+
+    def _get_next_sequence_format(self):
+        formats = self.env.cr.cache.get(SEQUENCE_FORMATS)
+        if formats is None:
+            return super()._get_next_sequence_format()
+        key = (self.journal_id.id, self.date, self.move_type, bool(self.origin_payment_id))
+        if key not in formats:
+            formats[key] = super()._get_next_sequence_format()
+        format_string, format_values = formats[key]
+        return format_string, dict(format_values)
 
     def _arrears_receivables(self):
         """Receivable items of these moves: what the debtor owes on them."""

@@ -200,10 +200,17 @@ class InsurancePremiumReceipt(models.Model):
                         number=contract.name,
                     )
                 )
-        sequence = self.env["ir.sequence"]
-        for vals in vals_list:
-            if vals.get("name", "/") == "/":
-                vals["name"] = sequence.next_by_code("insurance.premium.receipt")
+        unnamed = [vals for vals in vals_list if vals.get("name", "/") == "/"]
+        if unnamed:
+            # The sequence looked up once (as next_by_code would, for the current company),
+            # not once per receipt of a batch of thousands.
+            sequence = self.env["ir.sequence"].search(
+                [("code", "=", "insurance.premium.receipt"), ("company_id", "in", [self.env.company.id, False])],
+                order="company_id",
+                limit=1,
+            )
+            for vals in unnamed:
+                vals["name"] = sequence.next_by_id() if sequence else False
         return super().create(vals_list)
 
     @api.constrains("period_start", "period_end")
@@ -273,19 +280,58 @@ class InsurancePremiumReceipt(models.Model):
             "invoice_line_ids": [Command.create(line) for line in lines],
         }
 
+    def _prepare_move_lines(self, move_vals):
+        """The whole journal items of an invoice of ``_prepare_move_vals``, as Odoo would make them.
+
+        Our invoices carry no tax and a single due date: Odoo's synchronisation of
+        an invoice's dynamic lines (taxes, payment terms, rounding) has nothing to add
+        to them but costs most of their creation time. The product lines are given
+        their balance and the receivable its amount and due date; its account, partner
+        and label are left to Odoo's own computations, with the fiscal position's
+        mapping. tests/test_receipt_invoice.py compares, field by field, an invoice
+        made so with one made by Odoo's synchronisation.
+        """
+        currency = self.company_id.currency_id
+        product_lines = []
+        total = 0.0
+        for command in move_vals.pop("invoice_line_ids"):
+            line = command[2]
+            amount = currency.round(line["price_unit"] * line["quantity"])
+            total += amount
+            product_lines.append({**line, "display_type": "product", "balance": -amount, "amount_currency": -amount})
+        term_line = {
+            "display_type": "payment_term",
+            "balance": currency.round(total),
+            "amount_currency": currency.round(total),
+            "date_maturity": move_vals["invoice_date_due"],
+        }
+        return {**move_vals, "line_ids": [Command.create(line) for line in [*product_lines, term_line]]}
+
     def _post(self):
-        """Create and post the invoices of draft receipts, in one batch."""
+        """Create and post the invoices of draft receipts, in batches.
+
+        The invoices are made whole (``_prepare_move_lines``) rather than
+        synchronised by Odoo, without a creation message each (the receipt's number
+        is their reference), and numbered with one look-up of the journal's last
+        number per date (``account.move._arrears_sequence_formats``): the same
+        numbers, without a gap, as Odoo gives them one by one.
+        """
         receipts = self.filtered(lambda r: not r.move_id and not r.cancelled)
         receipts.company_id._insurance_ensure_accounting()
         with_amount = receipts.filtered(lambda r: r.amount_total or r.commission_amount)
+        Move = self.env["account.move"].with_context(
+            skip_invoice_sync=True, tracking_disable=True, mail_create_nosubscribe=True
+        )
         moves = self.env["account.move"]
-        for start in range(0, len(with_amount), MOVE_CHUNK):
-            chunk = with_amount[start : start + MOVE_CHUNK]
-            chunk_moves = self.env["account.move"].create([r._prepare_move_vals() for r in chunk])
-            for receipt, move in zip(chunk, chunk_moves, strict=True):
-                receipt.move_id = move
-            chunk_moves.action_post()
-            moves |= chunk_moves
+        with moves._arrears_sequence_formats():
+            for start in range(0, len(with_amount), MOVE_CHUNK):
+                chunk = with_amount[start : start + MOVE_CHUNK]
+                chunk_moves = Move.create([r._prepare_move_lines(r._prepare_move_vals()) for r in chunk])
+                chunk_moves = chunk_moves.with_env(self.env)
+                for receipt, move in zip(chunk, chunk_moves, strict=True):
+                    receipt.move_id = move
+                chunk_moves.action_post()
+                moves |= chunk_moves
         return moves
 
     def _cancel(self):
