@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import split_every
 
 from .. import schedule
 
@@ -308,13 +309,16 @@ class InsuranceContract(models.Model):
         ]
         contracts = self.search(domain)
         cron = self.env["ir.cron"]
-        for start in range(0, len(contracts), RECEIPT_CRON_BATCH):
-            chunk = contracts[start : start + RECEIPT_CRON_BATCH]
-            chunk._generate_receipts()
-            # Outside a cron (tests, a button) the caller owns the transaction.
-            if self.env.context.get("ir_cron_progress_id") and not cron._commit_progress(
-                len(chunk), remaining=len(contracts) - start - len(chunk)
-            ):
+        # Outside a cron (tests, a button) the caller owns the transaction.
+        in_cron = bool(self.env.context.get("ir_cron_progress_id"))
+        if in_cron:
+            # Committed now so that each claim below is the first statement of its
+            # transaction: it then sees every receipt another worker has committed.
+            cron._commit_progress(remaining=len(contracts))
+        for ids in split_every(RECEIPT_CRON_BATCH, contracts.ids):
+            # Contracts another worker is issuing are locked: skipped, they are its own.
+            self.browse(ids).try_lock_for_update(allow_referencing=True)._generate_receipts()
+            if in_cron and not cron._commit_progress(len(ids)):
                 break  # out of time: the cron is called again for the rest
         return True
 
