@@ -12,23 +12,11 @@ Collection dates are TARGET2 business days: every day but Saturdays, Sundays,
 from datetime import date, timedelta
 from functools import lru_cache
 
+from . import timeline
+from .timeline import easter_sunday
+
 # TARGET2 closing days at a fixed date, as (month, day).
 FIXED_CLOSING_DAYS = ((1, 1), (5, 1), (12, 25), (12, 26))
-
-
-def easter_sunday(year):
-    """Easter Sunday of a Gregorian year (the anonymous Gregorian computus)."""
-    a = year % 19
-    b, c = divmod(year, 100)
-    d, e = divmod(b, 4)
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    leap = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * leap) // 451
-    month, day = divmod(h + leap - 7 * m + 114, 31)
-    return date(year, month, day + 1)
 
 
 @lru_cache(maxsize=64)
@@ -39,16 +27,18 @@ def target2_closing_days(year):
     return frozenset(fixed | {easter - timedelta(days=2), easter + timedelta(days=1)})
 
 
+# The dunning ladder's business days with TARGET2's holidays instead of France's.
+TARGET2_CLOSING_DAYS = timeline.YearlyHolidays(target2_closing_days)
+
+
 def is_business_day(day):
     """Whether TARGET2 settles on ``day``."""
-    return day.weekday() < 5 and day not in target2_closing_days(day.year)
+    return timeline.is_business_day(day, TARGET2_CLOSING_DAYS)
 
 
 def next_business_day(day):
     """``day`` itself if it is a business day, else the first business day after it."""
-    while not is_business_day(day):
-        day += timedelta(days=1)
-    return day
+    return timeline.next_business_day(day, TARGET2_CLOSING_DAYS)
 
 
 def add_business_days(day, count):
