@@ -110,3 +110,131 @@ def test_notice_failure_says_why():
 
 def test_notice_send_date():
     assert schedule.notice_send_date(date(2027, 1, 4), 30) == date(2026, 12, 5)
+
+
+# Which receipt or instalment a batch debits on 15 December 2026, and with which sequence type.
+
+COLLECTION_DATE = date(2026, 12, 15)
+ACTIVE = collection.Mandate(state="active", signature_date=date(2026, 1, 10))
+
+
+def _reason(amount=100.0, mandate=ACTIVE, notice_date=date(2026, 11, 20), **rejections):
+    return collection.exclusion_reason(amount, mandate, COLLECTION_DATE, notice_date, 14, **rejections)
+
+
+def test_reason_names_are_the_batch_line_s_selection_keys():
+    assert (
+        collection.ZERO_AMOUNT,
+        collection.NO_MANDATE,
+        collection.MANDATE_INACTIVE,
+        collection.MANDATE_AFTER_DATE,
+        collection.UNDER_PLAN,
+    ) == ("zero_amount", "no_mandate", "mandate_inactive", "mandate_after_date", "under_plan")
+
+
+def test_a_receipt_with_all_in_order_is_debited():
+    assert _reason() is None
+
+
+@pytest.mark.parametrize("amount", [0, 0.0, -5.0])
+def test_nothing_to_collect_is_not_debited(amount):
+    assert _reason(amount=amount) == collection.ZERO_AMOUNT
+
+
+def test_nothing_to_collect_comes_before_any_other_reason():
+    assert _reason(amount=0, mandate=None, notice_date=None) == collection.ZERO_AMOUNT
+
+
+def test_no_mandate_is_not_debited():
+    assert _reason(mandate=None) == collection.NO_MANDATE
+
+
+@pytest.mark.parametrize("state", ["draft", "revoked", "blocked", "expired"])
+def test_a_mandate_not_active_carries_no_debit(state):
+    assert _reason(mandate=collection.Mandate(state=state, signature_date=date(2026, 1, 10))) == (
+        collection.MANDATE_INACTIVE
+    )
+
+
+def test_a_mandate_signed_after_the_collection_date_carries_no_debit():
+    signed_late = collection.Mandate(state="active", signature_date=COLLECTION_DATE + timedelta(days=1))
+    assert _reason(mandate=signed_late) == collection.MANDATE_AFTER_DATE
+    signed_that_day = collection.Mandate(state="active", signature_date=COLLECTION_DATE)
+    assert _reason(mandate=signed_that_day) is None
+
+
+def test_the_mandate_comes_before_the_rejections_and_the_notice():
+    assert _reason(mandate=None, notice_date=None, rejections=1) == collection.NO_MANDATE
+
+
+def test_a_rejection_not_to_present_again_is_not_debited():
+    assert _reason(rejections=1, last_represents=False, max_representations=2) == "rejected"
+
+
+def test_a_rejection_presented_again_is_debited_until_the_limit():
+    assert _reason(rejections=2, last_represents=True, max_representations=2) is None
+    assert _reason(rejections=3, last_represents=True, max_representations=2) == "represent_limit"
+
+
+def test_an_instalment_once_rejected_is_never_debited_again():
+    # The batch gives an instalment's rejections only: never presented again.
+    assert _reason(rejections=1) == "rejected"
+
+
+def test_the_rejections_come_before_the_notice():
+    assert _reason(notice_date=None, rejections=1) == "rejected"
+
+
+def test_a_receipt_without_notice_is_not_debited():
+    assert _reason(notice_date=None) == collection.NOTICE_MISSING
+
+
+def test_a_notice_sent_too_late_does_not_pre_notify():
+    assert _reason(notice_date=COLLECTION_DATE - timedelta(days=13)) == collection.NOTICE_LATE
+    assert _reason(notice_date=COLLECTION_DATE - timedelta(days=14)) is None
+
+
+def _sequence(mandate=ACTIVE, first_as_frst=False, **period):
+    return collection.sequence_type(mandate, first_as_frst, **period)
+
+
+def test_a_debit_is_recurrent_by_default():
+    assert _sequence() == collection.RECURRENT == "RCUR"
+
+
+def test_a_first_debit_is_recurrent_unless_the_bank_wants_frst():
+    assert _sequence(first_as_frst=False) == "RCUR"
+    assert _sequence(first_as_frst=True) == collection.FIRST == "FRST"
+
+
+def test_a_mandate_debited_before_is_recurrent_even_where_the_bank_wants_frst():
+    used = collection.Mandate(state="active", signature_date=date(2026, 1, 10), debited_before=True)
+    assert _sequence(used, first_as_frst=True) == "RCUR"
+
+
+def test_a_mandate_amended_to_another_bank_is_not_first_again():
+    """The amendment (SMNDA) tells the change of bank; the mandate was debited before, so RCUR."""
+    moved = collection.Mandate(state="active", signature_date=date(2026, 1, 10), debited_before=True)
+    assert _sequence(moved, first_as_frst=True) == "RCUR"
+
+
+def test_a_one_off_mandate_debits_ooff_whatever_else():
+    one_off = collection.Mandate(state="active", signature_date=date(2026, 1, 10), one_off=True)
+    assert _sequence(one_off, first_as_frst=True, period_end=date(2026, 12, 31), contract_end=date(2026, 12, 31)) == (
+        collection.ONE_OFF
+    )
+
+
+def test_the_receipt_of_the_contract_s_last_period_is_final():
+    assert _sequence(period_end=date(2026, 12, 31), contract_end=date(2026, 12, 31)) == collection.FINAL == "FNAL"
+    assert _sequence(period_end=date(2027, 1, 31), contract_end=date(2026, 12, 31)) == "FNAL"
+    assert _sequence(period_end=date(2026, 11, 30), contract_end=date(2026, 12, 31)) == "RCUR"
+
+
+def test_final_comes_before_first():
+    assert _sequence(first_as_frst=True, period_end=date(2026, 12, 31), contract_end=date(2026, 12, 31)) == "FNAL"
+
+
+def test_an_open_ended_contract_or_an_instalment_is_never_final():
+    assert _sequence(period_end=date(2026, 12, 31), contract_end=None) == "RCUR"
+    assert _sequence(period_end=None, contract_end=date(2026, 12, 31)) == "RCUR"  # an instalment

@@ -117,3 +117,75 @@ def test_missed_after_the_grace_days():
     assert not plans.missed(schedule, Decimal("100"), date(2026, 4, 5))
     assert plans.missed(schedule, Decimal("199.99"), date(2026, 5, 5))
     assert not plans.missed(schedule, Decimal("300"), date(2026, 12, 31))
+
+
+# What a granted plan asks now: on the payment page, and of the instalment's direct debit.
+
+D = Decimal
+
+
+def test_owed_so_far_is_what_is_scheduled_less_what_is_paid():
+    assert plans.owed_so_far([D("100.00"), D("100.00")], D("30.00")) == D("170.00")
+
+
+def test_owed_so_far_never_goes_below_zero_nor_above_a_ceiling():
+    assert plans.owed_so_far([D("100.00")], D("150.00")) == 0
+    assert plans.owed_so_far([D("100.00"), D("100.00")], D("0"), D("120.00"), D("150.00")) == D("120.00")
+    assert plans.owed_so_far([D("100.00")], D("0"), D("-5.00")) == 0
+
+
+def test_owed_so_far_counts_floats_as_they_print():
+    assert plans.owed_so_far([0.1, 0.2], 0) == D("0.3")
+
+
+# A plan of three link instalments of 100 on 1 March, 1 April and 1 May 2027.
+LINK_PLAN = [
+    (date(2027, 3, 1), D("100.00"), True),
+    (date(2027, 4, 1), D("100.00"), True),
+    (date(2027, 5, 1), D("100.00"), True),
+]
+
+
+def test_page_asks_the_instalments_fallen_due_and_the_next_one():
+    assert plans.amount_to_ask(LINK_PLAN, D("0"), date(2027, 3, 15), D("300.00")) == D("200.00")
+
+
+def test_page_asks_the_first_instalment_before_it_falls_due():
+    assert plans.amount_to_ask(LINK_PLAN, D("0"), date(2027, 2, 1), D("300.00")) == D("100.00")
+
+
+def test_page_asks_less_what_is_paid_and_nothing_once_ahead():
+    assert plans.amount_to_ask(LINK_PLAN, D("150.00"), date(2027, 3, 15), D("150.00")) == D("50.00")
+    assert plans.amount_to_ask(LINK_PLAN, D("250.00"), date(2027, 3, 15), D("50.00")) == 0
+
+
+def test_page_never_asks_more_than_the_case_owes():
+    assert plans.amount_to_ask(LINK_PLAN, D("0"), date(2027, 6, 1), D("240.00")) == D("240.00")
+
+
+def test_page_does_not_ask_the_instalments_debited_by_the_broker():
+    schedule = [(date(2027, 3, 1), D("100.00"), False), (date(2027, 4, 1), D("100.00"), True)]
+    assert plans.amount_to_ask(schedule, D("0"), date(2027, 3, 15), D("200.00")) == D("100.00")
+
+
+def test_page_asks_every_instalment_of_the_next_due_date():
+    schedule = [(date(2027, 4, 1), D("60.00"), True), (date(2027, 4, 1), D("40.00"), True)]
+    schedule += [(date(2027, 5, 1), D("100.00"), True)]
+    assert plans.amount_to_ask(schedule, D("0"), date(2027, 3, 15), D("200.00")) == D("100.00")
+
+
+# Three instalments of a plan collected by direct debit, by sequence.
+DEBIT_PLAN = [(1, D("100.00")), (2, D("100.00")), (3, D("100.00"))]
+
+
+def test_debit_takes_the_instalment_s_amount():
+    assert plans.amount_to_collect(DEBIT_PLAN, 2, D("100.00"), D("100.00"), D("200.00")) == D("100.00")
+
+
+def test_debit_takes_less_what_the_debtor_paid_ahead():
+    assert plans.amount_to_collect(DEBIT_PLAN, 2, D("100.00"), D("130.00"), D("170.00")) == D("70.00")
+    assert plans.amount_to_collect(DEBIT_PLAN, 2, D("100.00"), D("200.00"), D("100.00")) == 0
+
+
+def test_debit_never_takes_more_than_is_unpaid_of_the_plan():
+    assert plans.amount_to_collect(DEBIT_PLAN, 3, D("100.00"), D("0"), D("40.00")) == D("40.00")

@@ -479,3 +479,61 @@ def test_due_steps_gives_each_policy_its_own_holidays_as_next_step_does():
     assert [(key, day) for key, _index, _step, day in due] == [("fr", date(2027, 5, 7)), ("none", date(2027, 5, 6))]
     for key, _index, _step, day in due:
         assert timeline.next_step(policies[key], 0, date(2027, 5, 5), None, holidays.get(key, frozenset()))[2] == day
+
+
+def test_french_public_holidays_of_every_year_answer_for_any_day():
+    """The policy's calendar: no range of years to choose, so none to choose wrong."""
+    holidays = timeline.FRENCH_PUBLIC_HOLIDAYS
+    assert date(2027, 5, 6) in holidays  # Ascension Day 2027
+    assert date(2041, 7, 14) in holidays
+    assert date(1999, 4, 5) in holidays  # Easter Monday 1999
+    assert date(2027, 5, 7) not in holidays
+    assert all(day in holidays for day in FR_2026_2027)
+
+
+def test_next_steps_gives_the_dates_of_next_step_for_each_case(big_batch):
+    expected = [
+        (case_key, *found)
+        for case_key, policy, reached, first_due, last_date, paused in big_batch[:5000]
+        if not paused
+        and (found := timeline.next_step(BIG_POLICIES[policy], reached, first_due, last_date, BIG_HOLIDAYS))
+    ]
+    assert timeline.next_steps(big_batch[:5000], BIG_POLICIES, dict.fromkeys(BIG_POLICIES, BIG_HOLIDAYS)) == expected
+
+
+def test_due_steps_are_the_next_steps_due_by_the_day_of_the_run(big_batch):
+    """The daily run reaches a level on the day the case form shows for it, never on another."""
+    holidays = dict.fromkeys(BIG_POLICIES, timeline.FRENCH_PUBLIC_HOLIDAYS)
+    upcoming = timeline.next_steps(big_batch, BIG_POLICIES, holidays)
+    for run_day in (BIG_RUN_DAY - timedelta(days=90), BIG_RUN_DAY, BIG_RUN_DAY + timedelta(days=400)):
+        due = timeline.due_steps(big_batch, BIG_POLICIES, run_day, holidays)
+        assert due == [row for row in upcoming if row[3] <= run_day]
+
+
+def test_next_steps_give_cases_of_one_policy_years_apart_each_their_year_s_holidays():
+    """Holidays once picked for the years around the first case missed those of a case years later."""
+    ladder = {"fr": [Step("call", 1, BUSINESS_DAYS)]}
+    # Both due the day before Ascension Day: 5 May 2027 and 28 May 2030.
+    cases = [_case("early", 0, date(2027, 5, 5), policy="fr"), _case("late", 0, date(2030, 5, 29), policy="fr")]
+    found = timeline.next_steps(cases, ladder, {"fr": timeline.FRENCH_PUBLIC_HOLIDAYS})
+    assert [(key, day) for key, _index, _step, day in found] == [
+        ("early", date(2027, 5, 7)),
+        ("late", date(2030, 5, 31)),
+    ]
+
+
+def test_next_steps_leave_out_paused_finished_and_policy_less_cases():
+    cases = [
+        _case("paused", 0, date(2027, 1, 4), policy="short", paused=True),
+        _case("finished", len(SHORT), date(2027, 1, 4), date(2027, 1, 20), policy="short"),
+        _case("no_policy", 0, date(2027, 1, 4), policy=None),
+        _case("no_start", 0, None, policy="short"),
+        _case("open", 0, date(2027, 1, 4), policy="short"),
+    ]
+    assert [row[0] for row in timeline.next_steps(cases, POLICIES)] == ["open"]
+
+
+def test_the_ladder_adds_months_as_the_premium_schedule_does():
+    from insurance_arrears import schedule
+
+    assert timeline.add_months is schedule.add_months

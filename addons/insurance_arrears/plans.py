@@ -113,3 +113,45 @@ def missed(schedule: list, paid: Decimal, today: date, grace_days: int = 3) -> b
     """Whether the debtor is behind ``schedule``: less paid than what fell due ``grace_days`` ago."""
     due = sum((amount for day, amount in schedule if day + timedelta(days=grace_days) < today), Decimal(0))
     return Decimal(paid) < due
+
+
+def owed_so_far(scheduled, paid, *ceilings) -> Decimal:
+    """What a plan asks now: the instalments ``scheduled`` so far less what is ``paid``.
+
+    Never below zero, nor above any of ``ceilings`` (what is still due, the
+    instalment's own amount...).
+    """
+    owed = sum((_decimal(amount) for amount in scheduled), Decimal(0)) - _decimal(paid)
+    return max(min([owed, *(_decimal(ceiling) for ceiling in ceilings)]), Decimal(0))
+
+
+def _decimal(amount) -> Decimal:
+    # A float given by mistake counts as it prints (0.1 is 0.1), not as its binary value.
+    return amount if isinstance(amount, Decimal) else Decimal(str(amount))
+
+
+def amount_to_ask(schedule: list, paid: Decimal, today: date, amount_due: Decimal) -> Decimal:
+    """What the payment page asks of a debtor under a granted plan.
+
+    The instalments fallen due by ``today`` and those of the next due date, less
+    what is paid, never more than ``amount_due``: the debtor may pay the coming
+    instalment early, not the whole plan. Instalments the broker collects itself
+    (a direct debit) are not asked for on the page.
+
+    :param schedule: ``[(due_date, amount, asked_on_page), ...]`` in the plan's order
+    """
+    upcoming = next((day for day, _amount, _on_page in schedule if day > today), None)
+    asked = [amount for day, amount, on_page in schedule if on_page and (day <= today or day == upcoming)]
+    return owed_so_far(asked, paid, amount_due)
+
+
+def amount_to_collect(schedule: list, sequence: int, amount: Decimal, paid: Decimal, residual: Decimal) -> Decimal:
+    """What the direct debit of instalment ``sequence`` takes: its ``amount``, less what was paid ahead.
+
+    Never more than the plan's instalments up to this one less what is paid,
+    nor more than the ``residual`` still unpaid of the plan.
+
+    :param schedule: ``[(sequence, amount), ...]``, every instalment of the plan
+    """
+    scheduled = [instalment_amount for number, instalment_amount in schedule if number <= sequence]
+    return owed_so_far(scheduled, paid, amount, residual)

@@ -5,30 +5,23 @@ One rule gives the collection date of a receipt: the premium notice prints it
 of that date. Both call :func:`debit_date`, and a batch takes a receipt only if
 :func:`notice_in_time` says its notice went out early enough.
 
+Which receipt or instalment a batch debits, and with which sequence type, is
+decided here too (:func:`exclusion_reason`, :func:`sequence_type`): the batch
+only reads the values.
+
 Collection dates are TARGET2 business days: every day but Saturdays, Sundays,
 1 January, Good Friday, Easter Monday, 1 May, 25 and 26 December.
 """
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
+from . import timeline
+from .timeline import easter_sunday
+
 # TARGET2 closing days at a fixed date, as (month, day).
 FIXED_CLOSING_DAYS = ((1, 1), (5, 1), (12, 25), (12, 26))
-
-
-def easter_sunday(year):
-    """Easter Sunday of a Gregorian year (the anonymous Gregorian computus)."""
-    a = year % 19
-    b, c = divmod(year, 100)
-    d, e = divmod(b, 4)
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    leap = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * leap) // 451
-    month, day = divmod(h + leap - 7 * m + 114, 31)
-    return date(year, month, day + 1)
 
 
 @lru_cache(maxsize=64)
@@ -39,16 +32,18 @@ def target2_closing_days(year):
     return frozenset(fixed | {easter - timedelta(days=2), easter + timedelta(days=1)})
 
 
+# The dunning ladder's business days with TARGET2's holidays instead of France's.
+TARGET2_CLOSING_DAYS = timeline.YearlyHolidays(target2_closing_days)
+
+
 def is_business_day(day):
     """Whether TARGET2 settles on ``day``."""
-    return day.weekday() < 5 and day not in target2_closing_days(day.year)
+    return timeline.is_business_day(day, TARGET2_CLOSING_DAYS)
 
 
 def next_business_day(day):
     """``day`` itself if it is a business day, else the first business day after it."""
-    while not is_business_day(day):
-        day += timedelta(days=1)
-    return day
+    return timeline.next_business_day(day, TARGET2_CLOSING_DAYS)
 
 
 def add_business_days(day, count):
@@ -112,3 +107,101 @@ def collection_date_prepared_on(today, lead_days):
     weekend or holiday give the same answer as the business day before them).
     """
     return add_business_days(today, lead_days)
+
+
+# -----------------------------------------------------------------------------
+# Which receipt or instalment a batch debits, and with which sequence type.
+# -----------------------------------------------------------------------------
+
+# Why a debit is not made (the batch's exclusion reasons, besides the notice's and
+# timeline's rejection reasons).
+ZERO_AMOUNT = "zero_amount"
+NO_MANDATE = "no_mandate"
+MANDATE_INACTIVE = "mandate_inactive"
+MANDATE_AFTER_DATE = "mandate_after_date"
+UNDER_PLAN = "under_plan"  # a receipt of a granted plan: its instalments are debited instead
+
+# The mandate's state in which it carries debits.
+MANDATE_ACTIVE = "active"
+
+# Sequence types of a debit (pain.008 SeqTp).
+FIRST = "FRST"
+RECURRENT = "RCUR"
+ONE_OFF = "OOFF"
+FINAL = "FNAL"
+
+
+@dataclass(frozen=True)
+class Mandate:
+    """What a batch reads of the mandate of a debit."""
+
+    state: str
+    signature_date: date | None
+    one_off: bool = False
+    # It carried a debit already: one sent in an earlier batch, or one earlier in this batch.
+    debited_before: bool = False
+
+
+def mandate_exclusion(mandate, collection_date):
+    """Why ``mandate`` (a :class:`Mandate`, None for none) carries no debit on ``collection_date``, or None."""
+    if mandate is None:
+        return NO_MANDATE
+    if mandate.state != MANDATE_ACTIVE:
+        return MANDATE_INACTIVE
+    if mandate.signature_date > collection_date:
+        return MANDATE_AFTER_DATE
+    return None
+
+
+def exclusion_reason(
+    amount,
+    mandate,
+    collection_date,
+    notice_date,
+    prenotification_days,
+    rejections=0,
+    last_represents=False,
+    max_representations=0,
+):
+    """Why a receipt or an instalment is not debited on ``collection_date``, or None when it is.
+
+    In this order: nothing to collect, the mandate (:func:`mandate_exclusion`),
+    earlier rejections (:func:`timeline.not_presented_again`, the rule that also
+    pauses the dunning meanwhile), then the pre-notification (:func:`notice_failure`,
+    the rule the notice's debit date is built on).
+
+    :param amount: what the debit would take
+    :param mandate: a :class:`Mandate`, or None
+    :param notice_date: the day the debtor was pre-notified (the premium notice,
+        or the plan's grant), None if never
+    :param rejections: how many of its earlier debits the bank rejected
+    :param last_represents: the last rejection's reason presents the debit again
+        (AM04); an instalment is never presented again (its rejection breaks the plan)
+    :param max_representations: how many times a rejected debit may be presented again
+    """
+    if amount <= 0:
+        return ZERO_AMOUNT
+    return (
+        mandate_exclusion(mandate, collection_date)
+        or timeline.not_presented_again(rejections, last_represents, max_representations)
+        or notice_failure(notice_date, prenotification_days, collection_date)
+    )
+
+
+def sequence_type(mandate, first_as_frst, period_end=None, contract_end=None):
+    """The sequence type of a debit on ``mandate`` (a :class:`Mandate`).
+
+    One-off for a one-off mandate; final for the receipt of the contract's last
+    period (``period_end`` on or after ``contract_end``; an instalment gives no
+    period); first for a mandate's first debit where the creditor's bank still
+    wants FRST (``first_as_frst``); recurrent otherwise. A mandate amended to
+    another debtor bank (SMNDA) is not a first debit again: the SDD rulebook no
+    longer asks for FRST there since November 2016, the amendment says it.
+    """
+    if mandate.one_off:
+        return ONE_OFF
+    if period_end and contract_end and period_end >= contract_end:
+        return FINAL
+    if first_as_frst and not mandate.debited_before:
+        return FIRST
+    return RECURRENT

@@ -7,14 +7,21 @@ at a time: a run late by a week reaches the next level, never two at once, so
 that no notice is skipped and the legal delays after a formal notice run from
 the day it was actually sent.
 
-Holidays are passed in by the caller as a set of dates (a ``frozenset`` built
-once per run), never computed here per case.
+Holidays are passed in by the caller as anything that answers ``day in
+holidays``: a ``frozenset`` of dates, or a :class:`YearlyHolidays` calendar
+(:data:`FRENCH_PUBLIC_HOLIDAYS`) that covers every year without the caller
+choosing which.
 """
 
-import calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
+
+try:  # under Odoo, the base addon is a package of odoo.addons
+    from odoo.addons.insurance_arrears.schedule import add_months
+except ModuleNotFoundError:  # the pure test tier puts each addon on its own (tests/conftest.py)
+    from insurance_arrears.schedule import add_months
 
 DAYS = "days"
 BUSINESS_DAYS = "business_days"
@@ -70,6 +77,7 @@ def easter_sunday(year: int) -> date:
     return date(year, month, day + 1)
 
 
+@lru_cache(maxsize=64)
 def french_public_holidays(year: int) -> frozenset[date]:
     """The eleven public holidays of metropolitan France in ``year``.
 
@@ -93,6 +101,28 @@ def french_public_holidays(year: int) -> frozenset[date]:
     )
 
 
+class YearlyHolidays:
+    """Holidays of every year, as a set of dates one can only ask ``day in`` of.
+
+    Each year's holidays come from ``of_year(year)`` when a day of that year is
+    first looked up (``of_year`` caches them), so that no caller has to guess
+    the years a business-day walk will cross: a range picked from one case's
+    dates was wrong for the next case's, and the run and the form picked
+    different ranges.
+    """
+
+    __slots__ = ("_of_year",)
+
+    def __init__(self, of_year):
+        self._of_year = of_year
+
+    def __contains__(self, day) -> bool:
+        return day in self._of_year(day.year)
+
+
+FRENCH_PUBLIC_HOLIDAYS = YearlyHolidays(french_public_holidays)
+
+
 def is_business_day(day: date, holidays=frozenset()) -> bool:
     """True from Monday to Friday, unless ``day`` is in ``holidays``."""
     return day.weekday() < 5 and day not in holidays
@@ -103,17 +133,6 @@ def next_business_day(day: date, holidays=frozenset()) -> date:
     while day.weekday() >= 5 or day in holidays:
         day += ONE_DAY
     return day
-
-
-def add_months(start: date, months: int) -> date:
-    """``start`` plus calendar months, clamped to the end of a shorter month.
-
-    >>> add_months(date(2027, 1, 31), 1)
-    datetime.date(2027, 2, 28)
-    """
-    month_index = start.month - 1 + months
-    year, month = start.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
 def add_delay(start: date, delay: int, unit: str = DAYS, holidays=frozenset()) -> date:
@@ -182,7 +201,7 @@ def _check_reached(reached: int):
 def next_step(
     steps: Sequence[Step], reached: int, first_due: date, last_date: date | None, holidays=frozenset()
 ) -> tuple[int, Step, date] | None:
-    """The next level of a case, as ``(index, step, due date)``.
+    """The next level of one case, as ``(index, step, due date)``: :func:`next_steps` for a single case.
 
     :param steps: the ladder, in order
     :param reached: how many levels the case has reached; at or past the end of
@@ -192,11 +211,8 @@ def next_step(
     :return: the one next level (none is ever skipped), or None when the ladder
         is finished
     """
-    _check_reached(reached)
-    if reached >= len(steps):
-        return None
-    step = steps[reached]
-    return reached, step, step_date(step, first_due, last_date if reached else None, holidays)
+    found = next_steps([(None, None, reached, first_due, last_date, False)], {None: steps}, {None: holidays})
+    return found[0][1:] if found else None
 
 
 def projected(
@@ -241,25 +257,26 @@ def l113_3_deadlines(formal_notice_sent: date) -> tuple[date, date]:
     return suspension, suspension + timedelta(days=10)
 
 
-def due_steps(
+def next_steps(
     cases: Iterable[tuple],
     steps_by_policy: dict,
-    today: date,
     holidays_by_policy=None,
 ) -> list[tuple[object, int, Step, date]]:
-    """The cases whose next level is due on or before ``today``, for the daily run.
+    """The next level of each case and the day it falls due: what the case form shows.
+
+    The daily run asks :func:`due_steps`, which is this list cut at its day, so
+    that the run reaches a level on the day the form announced it.
 
     :param cases: ``(case_key, policy_key, reached, first_due, last_date, paused)``
-        tuples; paused cases, cases without a first due date and cases whose
-        policy is not in ``steps_by_policy`` are left out
+        tuples; paused cases, cases without a first due date, cases whose policy
+        is not in ``steps_by_policy`` and cases at the end of their ladder are left out
     :param steps_by_policy: ``{policy_key: [Step, ...]}``, each ladder in order
     :param holidays_by_policy: ``{policy_key: holidays}``, each policy's own
-        (none for a policy not in it), as :func:`next_step` is given them
-    :return: ``[(case_key, index, step, due_date), ...]`` in the order of ``cases``,
-        with the same dates as :func:`next_step`
+        (none for a policy not in it)
+    :return: ``[(case_key, index, step, due_date), ...]`` in the order of ``cases``
     """
     holidays_by_policy = holidays_by_policy or {}
-    due = []
+    found = []
     # Cases of one run share few distinct dates: the delay from a given day is
     # counted once per level (business days walk day by day), then reused.
     delayed = {}
@@ -278,10 +295,21 @@ def due_steps(
         day = delayed.get(cache_key)
         if day is None:
             day = delayed[cache_key] = add_delay(start, step.delay, step.unit, holidays)
-        day = _settle(step, day, previous, holidays)
-        if day <= today:
-            due.append((case_key, reached, step, day))
-    return due
+        found.append((case_key, reached, step, _settle(step, day, previous, holidays)))
+    return found
+
+
+def due_steps(
+    cases: Iterable[tuple],
+    steps_by_policy: dict,
+    today: date,
+    holidays_by_policy=None,
+) -> list[tuple[object, int, Step, date]]:
+    """The cases whose next level is due on or before ``today``, for the daily run.
+
+    :return: the rows of :func:`next_steps` (same arguments) due by ``today``
+    """
+    return [row for row in next_steps(cases, steps_by_policy, holidays_by_policy) if row[3] <= today]
 
 
 # -----------------------------------------------------------------------------

@@ -1,8 +1,11 @@
 import secrets
 from datetime import timedelta, timezone
+from decimal import Decimal
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
+
+from .. import plans
 
 
 class PaymentProviderUnavailable(Exception):
@@ -288,12 +291,14 @@ class ArrearsPaymentLink(models.Model):
         plan = case._active_plan()
         if not plan:
             return case.amount_due
-        today = fields.Date.context_today(self)
-        upcoming = plan.instalment_ids.filtered(lambda i: i.date_due > today)[:1]
-        due_dates = {i.date_due for i in plan.instalment_ids if i.date_due <= today} | {upcoming.date_due}
-        # Instalments the broker collects itself (a direct debit) are not asked for on the page.
-        expected = sum(i.amount for i in plan.instalment_ids if i.collection == "link" and i.date_due in due_dates)
-        return self.currency_id.round(min(case.amount_due, max(expected - plan.amount_paid, 0.0)))
+        schedule = [(i.date_due, Decimal(str(i.amount)), i.collection == "link") for i in plan.instalment_ids]
+        amount = plans.amount_to_ask(
+            schedule,
+            Decimal(str(plan.amount_paid)),
+            fields.Date.context_today(self),
+            Decimal(str(case.amount_due)),
+        )
+        return self.currency_id.round(float(amount))
 
     def _ask_plan(self, kind, delay_until=None, instalment_count=None, note=None):
         """A request for a delay or a plan from the customer page (see ``arrears.plan.request._ask``)."""

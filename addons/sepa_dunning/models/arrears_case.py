@@ -154,24 +154,25 @@ class ArrearsCase(models.Model):
         "dunning_policy_id.level_ids.on_business_day",
     )
     def _compute_dunning_next(self):
-        steps_by_policy = {}
-        holidays_by_policy = {}
+        steps_by_policy, holidays_by_policy = self._dunning_ladders()
+        rows = [case._dunning_row() for case in self]
+        # The very function the daily run cuts at its day (timeline.due_steps): one rule for both.
+        found = {row[0]: row[2:] for row in timeline.next_steps(rows, steps_by_policy, holidays_by_policy)}
         for case in self:
-            policy = case.dunning_policy_id
-            _id, _policy, reached, start, last_date, paused = case._dunning_row()
-            if paused or not policy:
-                case.dunning_next_date = case.dunning_next_level_id = False
-                continue
-            if policy not in steps_by_policy:
-                steps_by_policy[policy] = policy._steps()
-                holidays_by_policy[policy] = policy._holidays(range(start.year - 1, start.year + 3))
-            found = timeline.next_step(steps_by_policy[policy], reached, start, last_date, holidays_by_policy[policy])
-            if found:
-                _index, step, date = found
-                case.dunning_next_date = date
-                case.dunning_next_level_id = step.key
-            else:
-                case.dunning_next_date = case.dunning_next_level_id = False
+            step, date = found.get(case.id, (None, False))
+            case.dunning_next_date = date
+            case.dunning_next_level_id = step.key if step else False
+
+    def _dunning_ladders(self):
+        """The ladder and the holidays of each policy of these cases, by policy id.
+
+        What the form's next level and the daily run both count with.
+
+        :return: ``(steps_by_policy, holidays_by_policy)``, as :func:`timeline.next_steps` reads them
+        """
+        policies = self.dunning_policy_id
+        steps_by_policy = {policy.id: policy._steps() for policy in policies}
+        return steps_by_policy, {policy.id: policy._holidays() for policy in policies}
 
     @api.depends("notice_ids")
     def _compute_notice_count(self):
@@ -260,11 +261,8 @@ class ArrearsCase(models.Model):
         """
         if not self:
             return self.env["dunning.notice"]
-        first_year = min({d.year for d in self.mapped("dunning_start_date") if d} | {today.year})
-        years = range(first_year - 1, today.year + 2)
-        # Each policy with its own holidays, as "Next level on" shows them (_compute_dunning_next).
-        steps_by_policy = {policy.id: policy._steps() for policy in self.dunning_policy_id}
-        holidays_by_policy = {policy.id: policy._holidays(years) for policy in self.dunning_policy_id}
+        # Each policy with its own ladder and holidays, as "Next level on" shows them (_compute_dunning_next).
+        steps_by_policy, holidays_by_policy = self._dunning_ladders()
         rows = [case._dunning_row() for case in self]
         due = timeline.due_steps(rows, steps_by_policy, today, holidays_by_policy)
         if not due:

@@ -1,4 +1,7 @@
+from decimal import Decimal
+
 from odoo import api, fields, models
+from odoo.addons.insurance_arrears import plans
 
 
 class ArrearsPlanInstalment(models.Model):
@@ -32,6 +35,11 @@ class ArrearsPlanInstalment(models.Model):
         """
         self.ensure_one()
         request = self.request_id
-        scheduled = sum(i.amount for i in request.instalment_ids if i.sequence <= self.sequence)
-        amount = min(self.amount, scheduled - request.amount_paid, request._residual())
-        return max(request.currency_id.round(amount), 0.0)
+        amount = plans.amount_to_collect(
+            [(i.sequence, Decimal(str(i.amount))) for i in request.instalment_ids],
+            self.sequence,
+            Decimal(str(self.amount)),
+            Decimal(str(request.amount_paid)),
+            Decimal(str(request._residual())),
+        )
+        return request.currency_id.round(float(amount))

@@ -36,12 +36,10 @@ class DunningPolicy(models.Model):
         self.ensure_one()
         return [level._step() for level in self.level_ids.sorted(lambda lvl: (lvl.sequence, lvl.id))]
 
-    def _holidays(self, years):
-        """Public holidays the business-day arithmetic skips, for the given years."""
+    def _holidays(self):
+        """Public holidays the business-day arithmetic skips, every year's (see timeline.YearlyHolidays)."""
         self.ensure_one()
-        if not self.business_day_holidays:
-            return frozenset()
-        return frozenset().union(*(timeline.french_public_holidays(year) for year in years))
+        return timeline.FRENCH_PUBLIC_HOLIDAYS if self.business_day_holidays else frozenset()
 
 
 class DunningLevel(models.Model):

@@ -8,7 +8,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Command
 
-from .. import collection, timeline
+from .. import collection
 from ..iso20022 import pain008
 from ..iso20022.text import SepaTextError
 
@@ -168,38 +168,36 @@ class SepaDebitBatch(models.Model):
             ("debit_line_ids", "not any", [("state", "in", ("to_collect", "collected"))]),
         ]
 
-    def _mandate_exclusion(self, mandate):
-        """Why ``mandate`` cannot carry a debit on this batch's date, or False."""
+    def _mandate_values(self, mandate, first_debit=()):
+        """What the batch's rules read of ``mandate`` (None when it is empty).
+
+        :param first_debit: ids of the mandates that carry a debit earlier in this batch
+        """
         if not mandate:
-            return "no_mandate"
-        if mandate.state != "active":
-            return "mandate_inactive"
-        if mandate.signature_date > self.collection_date:
-            return "mandate_after_date"
-        return False
+            return None
+        return collection.Mandate(
+            state=mandate.state,
+            signature_date=mandate.signature_date or None,
+            one_off=mandate.type == "oneoff",
+            debited_before=bool(mandate.last_debit_date) or mandate.id in first_debit,
+        )
 
     def _exclusion_reason(self, receipt, mandate):
         """Why ``receipt`` cannot be debited on this batch's date, or False."""
-        if receipt.amount_residual <= 0:
-            return "zero_amount"
-        if reason := self._mandate_exclusion(mandate):
-            return reason
+        # Read from the receipts' prefetched debits: no query per receipt.
         rejected = receipt.debit_line_ids.filtered(lambda line: line.state == "rejected").sorted("id")
-        # The rule that also pauses the dunning meanwhile (timeline.representation_pending).
-        if reason := timeline.not_presented_again(
-            len(rejected),
-            rejected[-1:].return_reason_id.action == "represent",
-            self.company_id.sepa_max_representations,
-        ):
-            return reason
-        # The rule the notice's debit date follows (collection.debit_date) is built on this one.
-        return self._notice_failure(receipt.notice_date)
-
-    def _notice_failure(self, notice_date):
-        """Why a notice sent on ``notice_date`` does not pre-notify this batch's debits, or False."""
-        self.ensure_one()
+        company = self.company_id
         return (
-            collection.notice_failure(notice_date, self.company_id.sepa_prenotification_days, self.collection_date)
+            collection.exclusion_reason(
+                receipt.amount_residual,
+                self._mandate_values(mandate),
+                self.collection_date,
+                receipt.notice_date or None,
+                company.sepa_prenotification_days,
+                rejections=len(rejected),
+                last_represents=rejected[-1:].return_reason_id.action == "represent",
+                max_representations=company.sepa_max_representations,
+            )
             or False
         )
 
@@ -330,26 +328,30 @@ class SepaDebitBatch(models.Model):
 
     def _instalment_exclusion_reason(self, instalment, mandate, amount):
         """Why ``instalment`` cannot be debited on this batch's date, or False."""
-        if amount <= 0:
-            return "zero_amount"
-        if reason := self._mandate_exclusion(mandate):
-            return reason
-        if instalment.debit_line_ids.filtered(lambda line: line.state == "rejected"):
-            # A rejected instalment breaks the plan: the dunning takes over, not a new debit.
-            return "rejected"
         # The schedule sent with the grant is the debtor's pre-notification.
         granted = instalment.request_id.date_decided
-        return self._notice_failure(granted and granted.date())
+        return (
+            collection.exclusion_reason(
+                amount,
+                self._mandate_values(mandate),
+                self.collection_date,
+                granted.date() if granted else None,
+                self.company_id.sepa_prenotification_days,
+                # A rejected instalment is never presented again: its rejection broke the plan.
+                rejections=len(instalment.debit_line_ids.filtered(lambda line: line.state == "rejected")),
+            )
+            or False
+        )
 
-    def _sequence_type(self, receipt, mandate, first_time, instalment=None):
-        if mandate.type == "oneoff":
-            return "OOFF"
-        contract = receipt.contract_id
-        if not instalment and contract.date_end and receipt.period_end >= contract.date_end:
-            return "FNAL"
-        if first_time and self.company_id.sepa_first_collection_frst:
-            return "FRST"
-        return "RCUR"
+    def _sequence_type(self, receipt, mandate, first_debit, instalment=None):
+        """The sequence type of a debit of ``receipt`` (or of ``instalment``, for which it stands)."""
+        return collection.sequence_type(
+            self._mandate_values(mandate, first_debit),
+            self.company_id.sepa_first_collection_frst,
+            # An instalment is no period of the contract: never its final debit.
+            period_end=None if instalment else receipt.period_end or None,
+            contract_end=receipt.contract_id.date_end or None,
+        )
 
     def action_prepare(self):
         """Take every direct-debit receipt due by the collection date, and the instalments of granted plans.
@@ -384,13 +386,9 @@ class SepaDebitBatch(models.Model):
         if reason:
             vals.update(state="excluded", exclusion_reason=reason)
             return vals
-        first_time = not mandate.last_debit_date and mandate.id not in first_debit
+        sequence_type = self._sequence_type(mandate=mandate, first_debit=first_debit, **sequence_args)
         first_debit.add(mandate.id)
-        vals.update(
-            state="to_collect",
-            sequence_type=self._sequence_type(mandate=mandate, first_time=first_time, **sequence_args),
-            end_to_end_id=end_to_end_id,
-        )
+        vals.update(state="to_collect", sequence_type=sequence_type, end_to_end_id=end_to_end_id)
         return vals
 
     def _prepare_receipt_debits(self, first_debit, failures):
@@ -411,7 +409,7 @@ class SepaDebitBatch(models.Model):
 
     def _receipt_debit_vals(self, receipt, under_plan, first_debit):
         mandate = receipt.contract_id.mandate_id
-        reason = "under_plan" if under_plan else self._exclusion_reason(receipt, mandate)
+        reason = collection.UNDER_PLAN if under_plan else self._exclusion_reason(receipt, mandate)
         vals = {
             "batch_id": self.id,
             "receipt_id": receipt.id,
