@@ -6,8 +6,7 @@ from freezegun import freeze_time
 from odoo.addons.insurance_arrears.tests.dashboard_common import DashboardChecks
 from odoo.tests import tagged
 
-from .common import SepaCommon, use_l113_3_policy
-from .test_bank_rejection import pain002
+from .common import SepaCommon, pain002, use_l113_3_policy
 
 DASHBOARD = "sepa_dunning.spreadsheet_dashboard_collections"
 DASHBOARD_FILE = "sepa_dunning/data/files/collections_dashboard.json"
