@@ -51,10 +51,8 @@ class TestDashboard(DashboardChecks, SepaCommon):
         self.assertEqual(models, {"sepa.rejection.report", "dunning.recovery.report"})
 
     def test_every_data_source_runs(self):
-        for pivot_id in self.data["pivots"]:
-            self.pivot_data(self.data, pivot_id)
-        for chart in self.odoo_charts(self.data):
-            self.chart_data(chart, self.data)
+        self.assertDataSourcesRun(self.data, {})
+        self.assertDataSourcesRun(self.data, self.company_filter)
 
     def test_french_translations(self):
         terms = self.assertTranslated("sepa_dunning", DASHBOARD_FILE)
