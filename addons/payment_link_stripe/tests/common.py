@@ -154,7 +154,3 @@ class StripeLinkCommon(InsuranceArrearsCommon):
         if event_type.startswith("payment_intent"):
             return self._event(event_type, self.stripe_http.objects[stripe_session["payment_intent"]])
         return self._event(event_type, stripe_session)
-
-    def _lines(self, move):
-        """[(account code, debit, credit)] of a move, sorted, as an accountant reads it."""
-        return sorted((line.account_id.code, line.debit, line.credit) for line in move.line_ids)
