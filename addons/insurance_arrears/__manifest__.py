@@ -6,7 +6,7 @@
     "author": "Arrears Platform Team",
     "website": "https://github.com/arrears-platform/arrears",
     "license": "LGPL-3",
-    "depends": ["account", "crm", "mail", "sms", "snailmail", "portal", "payment", "spreadsheet_dashboard"],
+    "depends": ["account", "crm", "mail", "sms", "snailmail", "portal", "spreadsheet_dashboard"],
     "data": [
         # security
         "security/security.xml",

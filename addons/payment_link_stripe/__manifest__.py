@@ -6,7 +6,7 @@
     "author": "Arrears Platform Team",
     "website": "https://github.com/arrears-platform/arrears",
     "license": "LGPL-3",
-    "depends": ["sepa_dunning", "account_payment", "payment_stripe"],
+    "depends": ["insurance_arrears", "account_payment", "payment_stripe"],
     "external_dependencies": {"python": ["stripe"]},
     "data": [
         # security

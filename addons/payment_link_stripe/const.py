@@ -3,6 +3,14 @@
 Plain Python (no ``odoo`` import): the pure test tier reads it.
 """
 
+# Our routes: the webhook endpoint Stripe calls (give its URL to Stripe, README) and the page
+# the payer comes back to from Stripe's hosted checkout.
+WEBHOOK_ROUTE = "/arrears/stripe/webhook"
+RETURN_ROUTE = "/arrears/stripe/return"
+
+# Stripe's fees are bank charges: French chart 627 "services bancaires". (code, name, type)
+FEE_ACCOUNT = ("627100", "Stripe fees", "expense")
+
 # The Stripe API version every call speaks (sent as Stripe-Version), so that the
 # objects we read keep their shape whatever the library's default. The first
 # version with Checkout's ``branding_settings``. Create the webhook endpoint

@@ -1,3 +1,7 @@
+from datetime import date
+
+from freezegun import freeze_time
+
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.exceptions import AccessError
 from odoo.fields import Command
@@ -68,9 +72,61 @@ class InsuranceArrearsCommon(AccountTestInvoicingCommon):
         vals.update(values)
         return cls.env["insurance.contract"].create(vals)
 
+    @classmethod
+    def _create_quarterly_contract(cls, until=date(2026, 4, 1), **values):
+        """A quarterly contract with its receipts due up to ``until`` issued and posted.
+
+        With the default ``until``: the receipts of January and April, 275.00 each.
+        """
+        contract = cls._create_contract(**{"split": "quarterly", **values})
+        contract._generate_receipts(until=until)
+        return contract
+
+    @classmethod
+    def _create_contract_in_arrears(cls, on="2026-04-20", until=date(2026, 4, 1), **values):
+        """A quarterly contract whose receipts due up to ``until`` are unpaid on day ``on``, its case opened.
+
+        The receipts are issued and the cases synchronised on ``on``, as the crons of that
+        day do. With the defaults: January's and April's receipts, 550.00 due on 20 April 2026.
+        """
+        contract = cls._create_contract(**{"split": "quarterly", **values})
+        with freeze_time(on):
+            contract._generate_receipts(until=until)
+            cls.env["arrears.case"]._cron_sync()
+        return contract
+
     def _lines_by_account(self, move):
         """{account: (debit, credit, partner)} of a move, as an accountant reads it."""
         return {line.account_id: (line.debit, line.credit, line.partner_id) for line in move.line_ids}
+
+
+class PaymentLinkCommon(InsuranceArrearsCommon):
+    """A case of 550.00 in arrears (two quarterly receipts) with its payment link, the demo provider on."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # The demo provider takes the links' payments where a person turned it on.
+        cls.company.arrears_demo_payment = True
+        cls.contract = cls._create_contract_in_arrears()
+        cls.receipts = cls.contract.receipt_ids.sorted("period_start")
+        cls.case = cls.contract.case_ids
+        cls.link = cls.case._ensure_payment_links()
+
+    def _receivable_lines(self, payment):
+        return payment.move_id.line_ids.filtered(lambda line: line.account_id == self.receivable_account)
+
+
+class PlanCommon(PaymentLinkCommon):
+    """An open case of 550.00 (two quarterly receipts) with its link, and the company's rule."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["arrears.plan.rule"].search([]).unlink()
+        cls.rule = cls.env["arrears.plan.rule"].create(
+            {"name": "Standard", "max_amount": 1000.0, "max_delay_days": 30, "max_instalments": 3, "spacing_days": 30}
+        )
 
 
 class PartnerApiCommon(InsuranceArrearsCommon):

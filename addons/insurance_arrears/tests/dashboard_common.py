@@ -265,6 +265,25 @@ class DashboardChecks:
         self.env.flush_all()
         return model.search_read(list(domain), list_["columns"], order=order, limit=limit)
 
+    def assertDataSourcesRun(self, data, filters):
+        """Every pivot, list and chart reads, with ``filters`` set, what its cells and figures expect.
+
+        A pivot gives its grand total with each of its measures, a list its columns, a chart
+        one value per group of its group-by: what the client needs to draw them.
+        """
+        self.assertTrue(data["pivots"] or data["lists"] or self.odoo_charts(data), "a dashboard without data")
+        for pivot_id, pivot in data["pivots"].items():
+            table = self.pivot_data(data, pivot_id, filters)
+            self.assertIn((), table, f"pivot {pivot_id} ({pivot['name']}) has no grand total")
+            self.assertEqual(set(table[()]), {m["id"] for m in pivot["measures"]}, f"pivot {pivot_id}")
+        for list_id, list_ in data["lists"].items():
+            for row in self.list_data(data, list_id, filters):
+                self.assertLessEqual(set(list_["columns"]), set(row), f"list {list_id} ({list_['name']})")
+        for chart in self.odoo_charts(data):
+            groupby = chart["metaData"]["groupBy"]
+            for key in self.chart_data(chart, data, filters):
+                self.assertEqual(len(key), len(groupby), f"chart {chart['chartId']}")
+
     @staticmethod
     def _group_value(value):
         # many2one groups come as (id, name), dates by month as ('2026-11-01', 'November 2026')...

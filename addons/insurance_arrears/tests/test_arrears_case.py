@@ -9,10 +9,11 @@ from .common import InsuranceArrearsCommon
 
 @tagged("post_install", "-at_install")
 class TestArrearsCase(InsuranceArrearsCommon):
-    def setUp(self):
-        super().setUp()
-        self.contract = self._create_contract(split="quarterly")
-        self.receipts = self.contract._generate_receipts(until=date(2026, 4, 1)).sorted("period_start")
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.contract = cls._create_quarterly_contract()
+        cls.receipts = cls.contract.receipt_ids.sorted("period_start")
 
     @freeze_time("2026-03-15")
     def test_overdue_receipt_opens_one_case(self):

@@ -80,12 +80,8 @@ class TestDashboard(DashboardChecks, InsuranceArrearsCommon):
         self.assertEqual(models, {"arrears.report", "arrears.link.report", "insurance.contract"})
 
     def test_every_data_source_runs(self):
-        for pivot_id in self.data["pivots"]:
-            self.pivot_data(self.data, pivot_id)
-        for list_id in self.data["lists"]:
-            self.list_data(self.data, list_id)
-        for chart in self.odoo_charts(self.data):
-            self.chart_data(chart, self.data)
+        self.assertDataSourcesRun(self.data, {})
+        self.assertDataSourcesRun(self.data, self.company_filter)
 
     def test_french_translations(self):
         terms = self.assertTranslated("insurance_arrears", DASHBOARD_FILE)

@@ -7,7 +7,7 @@ from odoo.tests import HttpCase, tagged
 from odoo.tests.common import ChromeBrowser, get_db_name
 from odoo.tools import config
 
-from .test_plan_request import PlanCommon
+from .common import PlanCommon
 
 _logger = logging.getLogger(__name__)
 

@@ -278,10 +278,7 @@ class TestPartnerKeyScope(PartnerApiCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.contract = cls._create_contract(split="quarterly")
-        with freeze_time("2026-02-15"):
-            cls.contract._generate_receipts(until=date(2026, 1, 1))
-            cls.env["arrears.case"]._cron_sync()
+        cls.contract = cls._create_contract_in_arrears(on="2026-02-15", until=date(2026, 1, 1))
         cls.user = cls._partner_user("api-scope", cls.introducer)
         cls.key = cls._partner_key(cls.user)
         cls.employee_key = cls.env["res.users.apikeys"].with_user(cls.env.user).sudo()._generate(None, "mine", None)

@@ -1,30 +1,11 @@
 from datetime import date
 
-from freezegun import freeze_time
-
 from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
-from .common import InsuranceArrearsCommon
-
-
-class PaymentLinkCommon(InsuranceArrearsCommon):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        # The demo provider takes the links' payments where a person turned it on.
-        cls.company.arrears_demo_payment = True
-        cls.contract = cls._create_contract(split="quarterly")
-        with freeze_time("2026-04-20"):
-            cls.receipts = cls.contract._generate_receipts(until=date(2026, 4, 1)).sorted("period_start")
-            cls.env["arrears.case"]._cron_sync()
-        cls.case = cls.contract.case_ids
-        cls.link = cls.case._ensure_payment_links()
-
-    def _receivable_lines(self, payment):
-        return payment.move_id.line_ids.filtered(lambda line: line.account_id == self.receivable_account)
+from .common import PaymentLinkCommon
 
 
 @tagged("post_install", "-at_install")

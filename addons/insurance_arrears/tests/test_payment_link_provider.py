@@ -2,7 +2,7 @@ from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
-from .test_payment_link import PaymentLinkCommon
+from .common import PaymentLinkCommon
 
 
 @tagged("post_install", "-at_install")

@@ -11,19 +11,7 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
 from ..models.arrears_plan import PlanRequestRefused
-from .test_payment_link import PaymentLinkCommon
-
-
-class PlanCommon(PaymentLinkCommon):
-    """An open case of 550.00 (two quarterly receipts) with its link, and the company's rule."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.env["arrears.plan.rule"].search([]).unlink()
-        cls.rule = cls.env["arrears.plan.rule"].create(
-            {"name": "Standard", "max_amount": 1000.0, "max_delay_days": 30, "max_instalments": 3, "spacing_days": 30}
-        )
+from .common import PlanCommon
 
 
 @tagged("post_install", "-at_install")

@@ -17,7 +17,6 @@ _logger = logging.getLogger(__name__)
 # reference (in the return URL, the metadata), never the proof: knowing the
 # reference is not enough to be sent on to the link's token.
 RETURN_COOKIE = "arrears_stripe_checkout"
-RETURN_PATH = "/arrears/stripe/return"
 RETURN_SCOPE = "payment_link_stripe.checkout_return"
 
 
@@ -45,14 +44,14 @@ class StripePaymentLinkController(ArrearsPaymentLinkController):
                     RETURN_COOKIE,
                     _return_proof(session.reference),
                     max_age=const.CHECKOUT_LIFETIME_SECONDS * 2,
-                    path=RETURN_PATH,
+                    path=const.RETURN_ROUTE,
                     httponly=True,
                     secure=request.httprequest.scheme == "https",
                     samesite="Lax",
                 )
         return response
 
-    @http.route(f"{RETURN_PATH}/<string:reference>", type="http", auth="public", methods=["GET"], sitemap=False)
+    @http.route(f"{const.RETURN_ROUTE}/<string:reference>", type="http", auth="public", methods=["GET"], sitemap=False)
     def stripe_return(self, reference, status=None, **kwargs):
         # Public route: the reference names one checkout; sudo() reads that one only.
         session = request.env["stripe.checkout.session"].sudo().search([("reference", "=", reference)], limit=1)
@@ -72,7 +71,7 @@ class StripePaymentLinkController(ArrearsPaymentLinkController):
         )
 
     @http.route(
-        "/arrears/stripe/webhook",
+        const.WEBHOOK_ROUTE,
         type="http",
         auth="public",
         methods=["POST"],

@@ -1,10 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-# Stripe's fees are bank charges: French chart 627 "services bancaires".
-FEE_ACCOUNT = ("627100", "Stripe fees", "expense")
-
-WEBHOOK_ROUTE = "/arrears/stripe/webhook"
+from ..const import FEE_ACCOUNT, WEBHOOK_ROUTE
 
 
 class PaymentProvider(models.Model):

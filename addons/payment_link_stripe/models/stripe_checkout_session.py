@@ -153,7 +153,7 @@ class StripeCheckoutSession(models.Model):
         )._expire_at_stripe()
         reference = checkout.new_reference()
         base_url = link.get_base_url()
-        return_url = f"{base_url}/arrears/stripe/return/{reference}"
+        return_url = f"{base_url}{const.RETURN_ROUTE}/{reference}"
         expires_at = now + timedelta(seconds=const.CHECKOUT_LIFETIME_SECONDS)
         company = link.company_id
         params = checkout.session_params(

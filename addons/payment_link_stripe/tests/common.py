@@ -1,10 +1,7 @@
 import copy
 import json
 import time
-from datetime import date
 from unittest.mock import patch
-
-from freezegun import freeze_time
 
 from odoo.addons.insurance_arrears.tests.common import InsuranceArrearsCommon
 from odoo.addons.payment_link_stripe import utils
@@ -102,10 +99,8 @@ class StripeLinkCommon(InsuranceArrearsCommon):
                 "journal_id": cls.stripe_journal.id,
             }
         )
-        cls.contract = cls._create_contract(split="quarterly")
-        with freeze_time("2026-04-20"):
-            cls.receipts = cls.contract._generate_receipts(until=date(2026, 4, 1)).sorted("period_start")
-            cls.env["arrears.case"]._cron_sync()
+        cls.contract = cls._create_contract_in_arrears()
+        cls.receipts = cls.contract.receipt_ids.sorted("period_start")
         cls.case = cls.contract.case_ids
         cls.link = cls.case._ensure_payment_links()
 
@@ -159,7 +154,3 @@ class StripeLinkCommon(InsuranceArrearsCommon):
         if event_type.startswith("payment_intent"):
             return self._event(event_type, self.stripe_http.objects[stripe_session["payment_intent"]])
         return self._event(event_type, stripe_session)
-
-    def _lines(self, move):
-        """[(account code, debit, credit)] of a move, sorted, as an accountant reads it."""
-        return sorted((line.account_id.code, line.debit, line.credit) for line in move.line_ids)

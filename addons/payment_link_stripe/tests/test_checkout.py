@@ -1,7 +1,3 @@
-from datetime import date
-
-from freezegun import freeze_time
-
 from odoo.addons.insurance_arrears.models.arrears_payment_link import PaymentProviderNotReady
 from odoo.addons.payment_link_stripe.controllers.main import RETURN_COOKIE
 from odoo.tests import HttpCase, tagged
@@ -205,10 +201,7 @@ class TestCheckoutPages(StripeLinkCommon, HttpCase):
         mine = self.link.stripe_session_ids
         self.assertTrue(self.opener.cookies.get(RETURN_COOKIE))
         self.assertNotIn(mine.reference, self.opener.cookies.get(RETURN_COOKIE), "Stripe never sees the cookie")
-        other_contract = self._create_contract(split="quarterly")
-        with freeze_time("2026-04-20"):
-            other_contract._generate_receipts(until=date(2026, 4, 1))
-            self.env["arrears.case"]._cron_sync()
+        other_contract = self._create_contract_in_arrears()
         other_link = other_contract.case_ids._ensure_payment_links()
         other = self._checkout(other_link)
         back = self.url_open(f"/arrears/stripe/return/{other.reference}?status=cancelled", allow_redirects=False)

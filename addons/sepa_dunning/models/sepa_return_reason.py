@@ -13,7 +13,8 @@ class SepaReturnReason(models.Model):
         [
             ("represent", "Present again at the next collection"),
             ("block_mandate", "Block the mandate"),
-            ("dunning", "Start dunning"),
+            # Every rejection reopens its receipt and lets dunning run; this action adds nothing to that.
+            ("dunning", "Nothing more (dunning only)"),
             ("manual", "Ask an accountant"),
         ],
         required=True,

@@ -8,60 +8,7 @@ from odoo.exceptions import LockError, UserError
 from odoo.tests import tagged
 
 from ..iso20022 import returns
-from .common import CREDITOR_IBAN, SepaCommon
-
-
-def pain002(
-    batch_name,
-    rejections,
-    version="pain.002.001.03",
-    msg_id=None,
-    created="2026-01-07T09:00:00",
-    group_status="",
-    block_status="",
-    block_reason="",
-):
-    """A pain.002 status report on ``rejections``: [(end_to_end_id, amount, code)].
-
-    A code gives the transaction its own RJCT status; an empty one, no status of its
-    own (it takes its block's, else the group's). ``block_reason`` rejects the block.
-    """
-
-    def status(code):
-        if not code:
-            return ""
-        return f"""<TxSts>RJCT</TxSts>
-        <StsRsnInf><Rsn><Cd>{code}</Cd></Rsn><AddtlInf>bank says {code}</AddtlInf></StsRsnInf>"""
-
-    transactions = "".join(
-        f"""<TxInfAndSts><StsId>REJ-{e2e}</StsId><OrgnlEndToEndId>{e2e}</OrgnlEndToEndId>{status(code)}
-        <OrgnlTxRef><Amt><InstdAmt Ccy="EUR">{amount:.2f}</InstdAmt></Amt></OrgnlTxRef></TxInfAndSts>"""
-        for e2e, amount, code in rejections
-    )
-    group = f"<GrpSts>{group_status}</GrpSts>" if group_status else ""
-    block = f"<PmtInfSts>{block_status}</PmtInfSts>" if block_status else ""
-    if block_reason:
-        block += f"<StsRsnInf><Rsn><Cd>{block_reason}</Cd></Rsn></StsRsnInf>"
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<Document xmlns="urn:iso:std:iso:20022:tech:xsd:{version}"><CstmrPmtStsRpt>
-<GrpHdr><MsgId>{msg_id or f"STS-{batch_name}"}</MsgId><CreDtTm>{created}</CreDtTm></GrpHdr>
-<OrgnlGrpInfAndSts><OrgnlMsgId>{batch_name}</OrgnlMsgId><OrgnlMsgNmId>pain.008.001.08</OrgnlMsgNmId>{group}</OrgnlGrpInfAndSts>
-<OrgnlPmtInfAndSts><OrgnlPmtInfId>{batch_name}-RCUR</OrgnlPmtInfId>{block}{transactions}</OrgnlPmtInfAndSts>
-</CstmrPmtStsRpt></Document>""".encode()
-
-
-def camt054(rejections, msg_id="NTF-1"):
-    entries = "".join(
-        f"""<Ntry><Amt Ccy="EUR">{amount:.2f}</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts>
-        <BookgDt><Dt>2026-01-09</Dt></BookgDt><NtryDtls><TxDtls><Refs><EndToEndId>{e2e}</EndToEndId></Refs>
-        <AmtDtls><InstdAmt><Amt Ccy="EUR">{amount:.2f}</Amt></InstdAmt></AmtDtls>
-        <RtrInf><Rsn><Cd>{code}</Cd></Rsn></RtrInf></TxDtls></NtryDtls></Ntry>"""
-        for e2e, amount, code in rejections
-    )
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"><BkToCstmrDbtCdtNtfctn>
-<GrpHdr><MsgId>{msg_id}</MsgId><CreDtTm>2026-01-09T08:00:00</CreDtTm></GrpHdr>
-<Ntfctn><Id>N1</Id>{entries}</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>""".encode()
+from .common import CREDITOR_IBAN, SepaCommon, camt054, pain002
 
 
 @tagged("post_install", "-at_install")
@@ -81,10 +28,7 @@ class TestBankRejection(SepaCommon):
         self.receipts = self.env["insurance.premium.receipt"]
         for contract in self.contracts:
             self.receipts |= self._issue(contract)
-        self.batch = self._batch()
-        self.batch.action_prepare()
-        self.batch.action_generate()
-        self.batch.action_confirm()
+        self.batch = self._confirmed_batch()
         self.debits = {line.receipt_id: line for line in self.batch.collect_line_ids}
 
     def _import(self, content, filename="status.xml"):

@@ -6,8 +6,7 @@ from unittest.mock import patch
 from odoo.exceptions import LockError, UserError
 from odoo.tests import tagged
 
-from .common import CREDITOR_IBAN, SepaCommon
-from .test_bank_rejection import pain002
+from .common import CREDITOR_IBAN, SepaCommon, pain002
 
 
 def tx(e2e, amount, batch_name="", returned=""):

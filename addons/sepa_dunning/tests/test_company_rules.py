@@ -3,8 +3,7 @@ import base64
 from odoo.addons.insurance_arrears.tests.common import CompanyRulesCommon
 from odoo.tests import tagged
 
-from .common import SepaCommon
-from .test_bank_rejection import pain002
+from .common import SepaCommon, pain002
 
 
 @tagged("post_install", "-at_install")
@@ -16,14 +15,8 @@ class TestCompanyRules(SepaCommon, CompanyRulesCommon):
         super().setUpClass()
         cls.contract = cls._create_debit_contract(split="quarterly")
         cls.mandate = cls.contract.mandate_id
-        receipts = cls.contract._generate_receipts(until=cls.contract.date_start)
-        receipts.notice_date = "2025-12-01"
-        cls.batch = cls.env["sepa.debit.batch"].create(
-            {"journal_id": cls.bank_journal.id, "collection_date": "2026-01-05"}
-        )
-        cls.batch.action_prepare()
-        cls.batch.action_generate()
-        cls.batch.action_confirm()
+        cls._issue(cls.contract, until=cls.contract.date_start)
+        cls.batch = cls._confirmed_batch()
         cls.debit = cls.batch.collect_line_ids
         status = pain002(cls.batch.name, [(cls.debit.end_to_end_id, cls.debit.amount, "AM04")])
         cls.rejection = cls.env["sepa.return.import"].create(

@@ -6,8 +6,7 @@ from freezegun import freeze_time
 from odoo.addons.insurance_arrears.tests.dashboard_common import DashboardChecks
 from odoo.tests import tagged
 
-from .common import SepaCommon, use_l113_3_policy
-from .test_bank_rejection import pain002
+from .common import SepaCommon, pain002, use_l113_3_policy
 
 DASHBOARD = "sepa_dunning.spreadsheet_dashboard_collections"
 DASHBOARD_FILE = "sepa_dunning/data/files/collections_dashboard.json"
@@ -52,10 +51,8 @@ class TestDashboard(DashboardChecks, SepaCommon):
         self.assertEqual(models, {"sepa.rejection.report", "dunning.recovery.report"})
 
     def test_every_data_source_runs(self):
-        for pivot_id in self.data["pivots"]:
-            self.pivot_data(self.data, pivot_id)
-        for chart in self.odoo_charts(self.data):
-            self.chart_data(chart, self.data)
+        self.assertDataSourcesRun(self.data, {})
+        self.assertDataSourcesRun(self.data, self.company_filter)
 
     def test_french_translations(self):
         terms = self.assertTranslated("sepa_dunning", DASHBOARD_FILE)

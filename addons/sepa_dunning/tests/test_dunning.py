@@ -4,35 +4,11 @@ from datetime import date
 import psycopg2
 from freezegun import freeze_time
 
-from odoo.addons.insurance_arrears.tests.common import InsuranceArrearsCommon
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import use_l113_3_policy
-
-
-class DunningCommon(InsuranceArrearsCommon):
-    """A quarterly contract whose January receipt is unpaid, under the shipped L113-3 policy."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        use_l113_3_policy(cls)
-        cls.contract = cls._create_contract(split="quarterly")
-        cls.receipts = cls.contract._generate_receipts(until=date(2026, 4, 1)).sorted("period_start")
-
-    def _run(self, day):
-        with freeze_time(day):
-            return self.env["arrears.case"]._cron_dunning_run()
-
-    @property
-    def case(self):
-        return self.contract.case_ids.filtered(lambda c: c.state == "open") or self.contract.case_ids[:1]
-
-    def _notices(self, level=None):
-        notices = self.case.notice_ids
-        return notices.filtered(lambda n: n.level_id == level) if level else notices
+from .common import DunningCommon
 
 
 @tagged("post_install", "-at_install")

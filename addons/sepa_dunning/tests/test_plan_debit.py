@@ -23,21 +23,16 @@ class TestPlanDebit(SepaCommon):
         )
         cls.contract = cls._create_debit_contract(split="quarterly")
         with freeze_time("2026-04-20"):
-            cls.receipts = cls.contract._generate_receipts(until=date(2026, 4, 1)).sorted("period_start")
             # Notices went out in time, their debit dates passed without a debit: in arrears (without a
             # plan, the next batch would debit them).
-            cls.receipts.notice_date = date(2025, 12, 1)
+            cls.receipts = cls._issue(cls.contract, until=date(2026, 4, 1)).sorted("period_start")
             cls.env["arrears.case"]._cron_sync()
         cls.case = cls.contract.case_ids
         cls.link = cls.case._ensure_payment_links()
         cls.today = date.today()
 
     def _collect(self, days):
-        batch = self._batch(collection_date=self.today + timedelta(days=days))
-        batch.action_prepare()
-        batch.action_generate()
-        batch.action_confirm()
-        return batch
+        return self._confirmed_batch(collection_date=self.today + timedelta(days=days))
 
     def test_instalments_are_debited_and_settle_the_receipts_oldest_first(self):
         request = self.link._ask_plan("plan", instalment_count=2)

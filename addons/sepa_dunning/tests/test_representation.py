@@ -33,11 +33,7 @@ class TestRepresentationBeforeReminders(SepaCommon):
 
     def _collect(self, collection_date):
         with freeze_time(collection_date - timedelta(days=3)):
-            batch = self._batch(collection_date=collection_date)
-            batch.action_prepare()
-            batch.action_generate()
-            batch.action_confirm()
-        return batch
+            return self._confirmed_batch(collection_date=collection_date)
 
     def _reject(self, batch, code, day):
         """The bank's pain.002 rejecting the batch's debit of the receipt, read and confirmed on ``day``."""
