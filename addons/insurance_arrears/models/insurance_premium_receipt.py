@@ -320,7 +320,7 @@ class InsurancePremiumReceipt(models.Model):
         receipts.company_id._insurance_ensure_accounting()
         with_amount = receipts.filtered(lambda r: r.amount_total or r.commission_amount)
         Move = self.env["account.move"].with_context(
-            skip_invoice_sync=True, tracking_disable=True, mail_create_nosubscribe=True
+            skip_invoice_sync=True, skip_analytic_sync=True, tracking_disable=True, mail_create_nosubscribe=True
         )
         moves = self.env["account.move"]
         with moves._arrears_sequence_formats():

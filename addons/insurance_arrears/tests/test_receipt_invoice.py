@@ -78,3 +78,15 @@ class TestReceiptInvoice(InsuranceArrearsCommon):
         credit.action_post()
         self.assertEqual(credit.amount_total, invoice.amount_total)
         self.assertEqual(self._lines_by_account(credit)[self.receivable_account][1], 275.0)
+
+    def test_an_analytic_distribution_model_applies_as_on_any_invoice(self):
+        plan = self.env["account.analytic.plan"].sudo().create({"name": "Brokerage"})
+        analytic = self.env["account.analytic.account"].sudo().create({"name": "Commissions", "plan_id": plan.id})
+        self.env["account.analytic.distribution.model"].sudo().create(
+            {"account_prefix": self.commission_account.code, "analytic_distribution": {str(analytic.id): 100}}
+        )
+        (receipt,) = self._create_contract()._generate_receipts(until=date(2026, 1, 1))
+        commission = receipt.move_id.line_ids.filtered(lambda line: line.account_id == self.commission_account)
+        self.assertEqual(commission.analytic_distribution, {str(analytic.id): 100})
+        self.assertEqual(commission.analytic_line_ids.amount, commission.credit, "posted to the analytic account")
+        self._assert_same_invoice(receipt.move_id, self._odoo_invoice(receipt))
