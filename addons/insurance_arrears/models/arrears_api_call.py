@@ -34,10 +34,10 @@ class ArrearsApiCall(models.Model):
             for company in self.env["res.company"].sudo().search([("arrears_api_log_days", ">", 0)])
         ]
         cron = self.env["ir.cron"]
-        in_cron = bool(self.env.context.get("ir_cron_progress_id"))
+        cron._commit_progress_in_cron(remaining=sum(self.search_count(domain) for domain in domains))
         for domain in domains:
             while calls := self.search(domain, limit=PURGE_BATCH):
                 calls.unlink()
-                if in_cron and not cron._commit_progress(len(calls)):
+                if not cron._commit_progress_in_cron(len(calls)):
                     return True
         return True

@@ -3,8 +3,12 @@ from collections import defaultdict
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Command
+from odoo.tools import split_every
 
 from .. import schedule
+
+# Contracts given their case, or cases closed or aged, per committed chunk of the daily sync.
+SYNC_CHUNK = 500
 
 STAGE_SELECTION = [
     ("new", "New"),
@@ -203,12 +207,14 @@ class ArrearsCase(models.Model):
     def _compute_ageing(self):
         today = fields.Date.context_today(self)
         for case in self:
-            if case.oldest_due_date:
-                case.days_overdue = (today - case.oldest_due_date).days
-                case.ageing = schedule.ageing_bucket(case.oldest_due_date, today)
-            else:
-                case.days_overdue = 0
-                case.ageing = False
+            case.days_overdue, case.ageing = case._ageing_on(today)
+
+    def _ageing_on(self, today):
+        """(days overdue, ageing bucket) of the case on ``today``."""
+        self.ensure_one()
+        if not self.oldest_due_date:
+            return 0, False
+        return (today - self.oldest_due_date).days, schedule.ageing_bucket(self.oldest_due_date, today)
 
     @api.depends("payment_link_ids.state", "payment_link_ids.token")
     def _compute_payment_link_id(self):
@@ -226,26 +232,63 @@ class ArrearsCase(models.Model):
 
     @api.model
     def _cron_sync(self):
-        """Daily: open cases for overdue receipts, close settled ones, age the rest."""
+        """Daily: open cases for overdue receipts, close settled ones, age the rest.
+
+        Works in chunks committed one by one: first the overdue receipts of a
+        few hundred contracts at a time (each contract's receipts in the same
+        chunk, under a lock on the contract), then the open cases settled or
+        not aged to today. What a chunk did leaves the search, so a run out of
+        time, killed, or run twice at once, takes up the rest and nothing twice.
+
+        :return: whether all was done (False: out of time, the cron runner calls again)
+        """
         today = fields.Date.context_today(self)
-        self._open_for_receipts(self._overdue_receipts(today))
-        self.search([("state", "=", "open")])._refresh()
+        cron = self.env["ir.cron"]
+        by_contract = self._overdue_receipts(today).grouped("contract_id")
+        cron._commit_progress_in_cron(remaining=len(by_contract))
+        for contract_ids in split_every(SYNC_CHUNK, [contract.id for contract in by_contract]):
+            # Not FOR UPDATE: receipts and cases referencing the contracts may still be created meanwhile.
+            contracts = self.env["insurance.contract"].browse(contract_ids).try_lock_for_update(allow_referencing=True)
+            receipts = self.env["insurance.premium.receipt"].union(*(by_contract[c] for c in contracts))
+            # Read again once locked: another run may have given these receipts their case meanwhile.
+            self.env.invalidate_all()
+            self._open_for_receipts(receipts.filtered_domain(self._overdue_domain(today)))
+            if not cron._commit_progress_in_cron(len(contract_ids)):
+                return False
+        stale = self.search([("state", "=", "open")])._stale_on(today)
+        cron._commit_progress_in_cron(remaining=len(stale))
+        for ids in split_every(SYNC_CHUNK, stale.ids):
+            cases = self.browse(ids).try_lock_for_update()
+            # Read again once locked: another run may have closed or aged these cases meanwhile.
+            self.env.invalidate_all()
+            cases.filtered_domain([("state", "=", "open")])._stale_on(today)._refresh()
+            if not cron._commit_progress_in_cron(len(ids)):
+                return False
         return True
+
+    def _stale_on(self, today):
+        """The cases among these that the daily sync has to close (nothing due) or to age to ``today``."""
+        return self.filtered(
+            lambda case: case.amount_due <= 0 or (case.days_overdue, case.ageing) != case._ageing_on(today)
+        )
+
+    @api.model
+    def _overdue_domain(self, today):
+        """Receipts in arrears on ``today`` that no open case holds yet: unpaid past their due date."""
+        return [
+            ("state", "=", "open"),
+            ("collects_for_insurer", "=", True),
+            ("amount_residual", ">", 0),
+            ("date_due", "<", today),
+            "|",
+            ("case_id", "=", False),
+            ("case_id.state", "=", "closed"),
+        ]
 
     @api.model
     def _overdue_receipts(self, today):
-        """The receipts in arrears on ``today`` that no open case holds yet: unpaid past their due date."""
-        return self.env["insurance.premium.receipt"].search(
-            [
-                ("state", "=", "open"),
-                ("collects_for_insurer", "=", True),
-                ("amount_residual", ">", 0),
-                ("date_due", "<", today),
-                "|",
-                ("case_id", "=", False),
-                ("case_id.state", "=", "closed"),
-            ]
-        )
+        """The receipts in arrears on ``today`` that no open case holds yet."""
+        return self.env["insurance.premium.receipt"].search(self._overdue_domain(today))
 
     @api.model
     def _open_for_receipts(self, receipts, cause="unpaid", fees=None):

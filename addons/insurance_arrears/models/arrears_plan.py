@@ -3,13 +3,16 @@ from decimal import Decimal
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, split_every
 
 from .. import plans
 
 # Requests a link may send in a day: enough for a debtor who changes its mind,
 # not for a script.
 MAX_REQUESTS_PER_DAY = 3
+
+# Plans followed per committed chunk of the daily cron.
+FOLLOW_CHUNK = 200
 
 
 class PlanRequestRefused(UserError):
@@ -307,17 +310,41 @@ class ArrearsPlanRequest(models.Model):
 
     @api.model
     def _cron_follow(self):
-        """Daily: a plan paid off is kept; a plan behind its schedule is broken and dunning resumes."""
+        """Daily: a plan paid off is kept; a plan behind its schedule is broken and dunning resumes.
+
+        Works in chunks committed one by one, each locked (two runs at once
+        skip each other's plans) and read again once locked; a plan kept or
+        broken leaves the search, so a run out of time takes up the rest.
+        """
         today = fields.Date.context_today(self)
-        for request in self.search([("state", "=", "granted")]):
-            paid = Decimal(str(request.amount_paid))
-            schedule = [(i.date_due, Decimal(str(i.amount))) for i in request.instalment_ids if i._awaited()]
-            if request.currency_id.compare_amounts(request.amount_paid, request.amount) >= 0:
-                request.state = "kept"
-                request.case_id.message_post(body=request._summary(self.env._("Kept")))
-            elif plans.missed(schedule, paid, today):
-                request._break()
+        requests = self.search([("state", "=", "granted")], order="id")
+        cron = self.env["ir.cron"]
+        cron._commit_progress_in_cron(remaining=len(requests))
+        for ids in split_every(FOLLOW_CHUNK, requests.ids):
+            chunk = self.browse(ids).try_lock_for_update()
+            # Read again once locked: another run may have kept or broken these plans meanwhile.
+            chunk.invalidate_recordset()
+            chunk.filtered(lambda r: r.state == "granted")._follow(today)
+            if not cron._commit_progress_in_cron(len(ids)):
+                break
         return True
+
+    def _follow(self, today):
+        """Keep the plans of ``self`` paid off, break those behind their schedule (one write, one log for the kept)."""
+        kept = self.filtered(lambda r: r.currency_id.compare_amounts(r.amount_paid, r.amount) >= 0)
+        missed = (self - kept).filtered(
+            lambda r: plans.missed(
+                [(i.date_due, Decimal(str(i.amount))) for i in r.instalment_ids if i._awaited()],
+                Decimal(str(r.amount_paid)),
+                today,
+            )
+        )
+        kept.write({"state": "kept"})
+        # A case has one plan under way at a time (see _ask): one note per case.
+        kept.case_id._message_log_batch(
+            bodies={request.case_id.id: request._summary(self.env._("Kept")) for request in kept}
+        )
+        missed._break()
 
     def _break(self):
         """An instalment is missed (or its debit rejected): the plan ends and the dunning resumes at its level."""

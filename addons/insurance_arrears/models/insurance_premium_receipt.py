@@ -499,16 +499,14 @@ class InsurancePremiumReceipt(models.Model):
         today = fields.Date.context_today(self)
         receipts = self.search(self._notice_domain(today), order="date_due, id")._notice_due(today)
         cron = self.env["ir.cron"]
-        in_cron = bool(self.env.context.get("cron_id"))
-        if in_cron:
-            cron._commit_progress(remaining=len(receipts))
+        cron._commit_progress_in_cron(remaining=len(receipts))
         for ids in split_every(NOTICE_CHUNK, receipts.ids):
             chunk = self.browse(ids).try_lock_for_update()
             # Read again once locked: another run may have sent these notices meanwhile.
             chunk.invalidate_recordset()
             chunk = chunk.filtered_domain(self._notice_domain(today))
             chunk._send_notices()
-            if in_cron and not cron._commit_progress(processed=len(ids)):
+            if not cron._commit_progress_in_cron(len(ids)):
                 break  # out of time: the cron is called again for the rest
         # Kept after the chunks: a run killed before it renders the PDF on its next run.
         self.env["insurance.notice.print"]._render_pending()

@@ -663,19 +663,19 @@ class StripeCheckoutSession(models.Model):
         """
         sessions = self.search(self._poll_domain(), order="date_checked asc nulls first, id")
         cron = self.env["ir.cron"]
-        in_cron = bool(self.env.context.get("ir_cron_progress_id"))
-        if in_cron:
-            cron._commit_progress(remaining=len(sessions))
+        cron._commit_progress_in_cron(remaining=len(sessions))
         for ids in split_every(const.CRON_CHUNK, sessions.ids):
-            chunk = _lock_rows(self.browse(ids)).filtered_domain(self._poll_domain())
+            chunk = self.browse(ids).try_lock_for_update()
+            # Read again once locked: the webhook may have settled some meanwhile.
+            chunk.invalidate_recordset()
+            chunk = chunk.filtered_domain(self._poll_domain())
             try:
                 chunk._poll()
             except stripe.StripeError:
-                # Logged by _poll: Stripe is down, the next run takes over.
-                if in_cron:
-                    cron._commit_progress(len(ids))
+                # Logged by _poll: Stripe is down; nothing more this run, the next one takes over.
+                cron._commit_progress_in_cron(len(ids), remaining=0)
                 break
-            if in_cron and not cron._commit_progress(len(ids)):
+            if not cron._commit_progress_in_cron(len(ids)):
                 break
         return True
 
@@ -808,6 +808,12 @@ def _lock_rows(records):
     ``FOR UPDATE SKIP LOCKED``; a row changed by a transaction that committed
     after ours began (repeatable read refuses to lock it) counts as busy too,
     quietly: it is taken again on the next run.
+
+    Not ``try_lock_for_update()``: this lock is taken in the middle of a
+    transaction (a webhook request, an event applied after others), where that
+    refusal happens; Odoo's method would let it abort the transaction and log
+    it as a bad query. The crons lock their chunks with Odoo's method: there
+    the lock opens the chunk's transaction, which repeatable read cannot refuse.
     """
     if not records:
         return records

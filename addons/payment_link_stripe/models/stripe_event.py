@@ -9,7 +9,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, split_every
 
 from .. import const, events
-from .stripe_checkout_session import RetryLater, _lock_rows
+from .stripe_checkout_session import RetryLater
 
 _logger = logging.getLogger(__name__)
 
@@ -131,12 +131,13 @@ class StripeEvent(models.Model):
         """
         pending = self.search([("state", "=", "pending")], order="id")
         cron = self.env["ir.cron"]
-        in_cron = bool(self.env.context.get("ir_cron_progress_id"))
-        if in_cron:
-            cron._commit_progress(remaining=len(pending))
+        cron._commit_progress_in_cron(remaining=len(pending))
         retry = False
         for ids in split_every(const.CRON_CHUNK, pending.ids):
-            chunk = _lock_rows(self.browse(ids)).filtered_domain([("state", "=", "pending")])
+            chunk = self.browse(ids).try_lock_for_update()
+            # Read again once locked: another run may have applied these events meanwhile.
+            chunk.invalidate_recordset()
+            chunk = chunk.filtered_domain([("state", "=", "pending")])
             try:
                 with self.env.cr.savepoint():
                     retry |= chunk._process()
@@ -144,7 +145,7 @@ class StripeEvent(models.Model):
                 self.env.invalidate_all()
                 for event in chunk:
                     retry |= event._process_alone()
-            if in_cron and not cron._commit_progress(len(ids)):
+            if not cron._commit_progress_in_cron(len(ids)):
                 break
         if retry:
             self.env.ref("payment_link_stripe.ir_cron_process_stripe_events")._trigger(

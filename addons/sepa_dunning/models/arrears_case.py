@@ -203,15 +203,17 @@ class ArrearsCase(models.Model):
         """Daily: every open case reaches the level its dates call for, then notices go out.
 
         Works in chunks committed one by one; two runs at once skip each
-        other's locked cases, and a replay finds nothing left to do.
+        other's locked cases, and a replay finds nothing left to do. Out of
+        time, it stops after a chunk and the cron runner calls it again.
         """
-        self.env["arrears.case"]._cron_sync()
+        if not self.env["arrears.case"]._cron_sync():
+            # Out of time while opening and closing cases: a case paid off but
+            # not closed yet must not be dunned. The next call finishes the sync first.
+            return False
         today = fields.Date.context_today(self)
         cases = self.search(self._dunning_domain(today), order="id")
         cron = self.env["ir.cron"]
-        in_cron = bool(self.env.context.get("cron_id"))
-        if in_cron:
-            cron._commit_progress(remaining=len(cases))
+        cron._commit_progress_in_cron(remaining=len(cases))
         for ids in split_every(RUN_CHUNK, cases.ids):
             chunk = self.browse(ids).try_lock_for_update()
             # Read again once locked: another run may have moved these cases meanwhile.
@@ -219,8 +221,8 @@ class ArrearsCase(models.Model):
             chunk = chunk.filtered_domain(self._dunning_domain(today))
             notices = chunk._dunning_advance(today)
             notices._send()
-            if in_cron:
-                cron._commit_progress(processed=len(ids))
+            if not cron._commit_progress_in_cron(len(ids)):
+                break
         return True
 
     def action_dunning_run(self):

@@ -219,13 +219,11 @@ class SepaDebitBatch(models.Model):
         today = fields.Date.context_today(self)
         companies = self.env["res.company"].search([("sepa_batch_calendar", "=", True)])
         cron = self.env["ir.cron"]
-        in_cron = bool(self.env.context.get("cron_id"))
-        if in_cron:
-            cron._commit_progress(remaining=len(companies))
+        cron._commit_progress_in_cron(remaining=len(companies))
         batches = self
         for company in companies:
             batches |= self.with_company(company)._prepare_calendar_batch(company, today)
-            if in_cron and not cron._commit_progress(processed=1):
+            if not cron._commit_progress_in_cron(1):
                 break
         return batches
 

@@ -5,12 +5,15 @@ from schwifty import IBAN
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import split_every
 
 from ..iso20022.pain008 import Amendment, SepaInputError, check_bic, check_creditor_id, check_iban
 from ..iso20022.text import SepaTextError, check_identifier
 
 # A mandate with no debit for 36 months lapses (SEPA Core rulebook).
 EXPIRY_MONTHS = 36
+# Mandates lapsed per committed chunk of the daily cron.
+EXPIRY_CHUNK = 1000
 
 
 class SepaMandate(models.Model):
@@ -246,19 +249,31 @@ class SepaMandate(models.Model):
 
     @api.model
     def _cron_expire(self):
-        """Mandates with no debit for 36 months lapse."""
+        """Mandates with no debit for 36 months lapse.
+
+        In chunks committed one by one, each locked and read again once locked:
+        a mandate lapsed leaves the search, so a run out of time takes up the rest.
+        """
         limit = fields.Date.context_today(self) - relativedelta(months=EXPIRY_MONTHS)
-        lapsed = self.search(
-            [
-                ("state", "=", "active"),
-                "|",
-                ("last_debit_date", "<", limit),
-                "&",
-                ("last_debit_date", "=", False),
-                ("signature_date", "<", limit),
-            ]
-        )
-        lapsed.write({"state": "expired"})
-        for mandate in lapsed:
-            mandate.message_post(body=_("Expired: no debit for %(months)s months.", months=EXPIRY_MONTHS))
+        domain = [
+            ("state", "=", "active"),
+            "|",
+            ("last_debit_date", "<", limit),
+            "&",
+            ("last_debit_date", "=", False),
+            ("signature_date", "<", limit),
+        ]
+        lapsed = self.search(domain, order="id")
+        cron = self.env["ir.cron"]
+        cron._commit_progress_in_cron(remaining=len(lapsed))
+        body = _("Expired: no debit for %(months)s months.", months=EXPIRY_MONTHS)
+        for ids in split_every(EXPIRY_CHUNK, lapsed.ids):
+            chunk = self.browse(ids).try_lock_for_update()
+            # Read again once locked: a debit or a revocation may have come meanwhile.
+            chunk.invalidate_recordset()
+            chunk = chunk.filtered_domain(domain)
+            chunk.write({"state": "expired"})
+            chunk._message_log_batch(bodies=dict.fromkeys(chunk.ids, body))
+            if not cron._commit_progress_in_cron(len(ids)):
+                break
         return True
