@@ -309,16 +309,13 @@ class InsuranceContract(models.Model):
         ]
         contracts = self.search(domain)
         cron = self.env["ir.cron"]
-        # Outside a cron (tests, a button) the caller owns the transaction.
-        in_cron = bool(self.env.context.get("ir_cron_progress_id"))
-        if in_cron:
-            # Committed now so that each claim below is the first statement of its
-            # transaction: it then sees every receipt another worker has committed.
-            cron._commit_progress(remaining=len(contracts))
+        # Committed now (in a cron job) so that each claim below is the first statement of
+        # its transaction: it then sees every receipt another worker has committed.
+        cron._commit_progress_in_cron(remaining=len(contracts))
         for ids in split_every(RECEIPT_CRON_BATCH, contracts.ids):
             # Contracts another worker is issuing are locked: skipped, they are its own.
             self.browse(ids).try_lock_for_update(allow_referencing=True)._generate_receipts()
-            if in_cron and not cron._commit_progress(len(ids)):
+            if not cron._commit_progress_in_cron(len(ids)):
                 break  # out of time: the cron is called again for the rest
         return True
 

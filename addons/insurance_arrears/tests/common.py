@@ -1,4 +1,6 @@
+import contextlib
 from datetime import date
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -6,6 +8,24 @@ from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.exceptions import AccessError
 from odoo.fields import Command
 from odoo.tests import new_test_user
+
+
+@contextlib.contextmanager
+def cron_out_of_time(env, after):
+    """Run the block as a cron job whose time runs out once ``after`` items are processed.
+
+    ``ir.cron._commit_progress`` is replaced: it counts what the job says it
+    processed and commits nothing (the test's transaction stays whole).
+    """
+    done = {"items": 0}
+
+    def commit_progress(cron, processed=0, *, remaining=None, deactivate=False):
+        done["items"] += processed
+        return 0 if done["items"] >= after else 60.0
+
+    job = env["ir.cron"].search([], limit=1)  # any job: the crons only ask whether they run in one
+    with patch.object(type(env["ir.cron"]), "_commit_progress", commit_progress):
+        yield env(context=dict(env.context, cron_id=job.id))
 
 
 class InsuranceArrearsCommon(AccountTestInvoicingCommon):

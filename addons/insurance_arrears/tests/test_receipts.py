@@ -1,4 +1,5 @@
 from datetime import date
+from unittest.mock import patch
 
 from freezegun import freeze_time
 from psycopg2.errors import UniqueViolation
@@ -7,7 +8,8 @@ from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import InsuranceArrearsCommon
+from ..models import insurance_contract
+from .common import InsuranceArrearsCommon, cron_out_of_time
 
 
 @tagged("post_install", "-at_install")
@@ -141,3 +143,19 @@ class TestContractValidation(InsuranceArrearsCommon):
     def test_commission_rate_defaults_from_the_insurer(self):
         contract = self._create_contract()
         self.assertEqual(contract.commission_rate, 15.0)
+
+
+@tagged("post_install", "-at_install")
+class TestReceiptCron(InsuranceArrearsCommon):
+    @freeze_time("2026-01-01")
+    def test_a_run_out_of_time_leaves_the_rest_to_the_next_and_issues_nothing_twice(self):
+        contracts = self._create_contract() | self._create_contract() | self._create_contract()
+        with patch.object(insurance_contract, "RECEIPT_CRON_BATCH", 1):
+            with cron_out_of_time(self.env, after=1) as env:
+                env["insurance.contract"]._cron_generate_receipts()
+            # One contract per chunk (the demo's come first): out of time after the first.
+            self.assertLessEqual(len(contracts.receipt_ids), 1, "one chunk, then out of time")
+            self.env["insurance.contract"]._cron_generate_receipts()
+        self.assertEqual([len(c.receipt_ids) for c in contracts], [1, 1, 1], "the rest, once each")
+        moves = contracts.receipt_ids.move_id
+        self.assertEqual(len(set(moves.mapped("name"))), 3)

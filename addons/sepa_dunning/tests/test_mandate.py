@@ -1,10 +1,13 @@
 from datetime import date
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
+from odoo.addons.insurance_arrears.tests.common import cron_out_of_time
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
+from ..models import sepa_mandate
 from .common import DEBTOR_IBAN, SepaCommon
 
 
@@ -87,3 +90,19 @@ class TestMandate(SepaCommon):
         other = self.env["res.partner"].create({"name": "Someone Else"})
         with self.assertRaisesRegex(ValidationError, "belongs to Someone Else"):
             self._create_debit_contract(mandate=self._create_mandate(other))
+
+    def test_expiry_out_of_time_leaves_the_rest_to_the_next_run_and_tells_each_once(self):
+        mandates = self._create_mandate(signature_date="2022-01-01") | self._create_mandate(signature_date="2022-01-01")
+        expired = self.env["sepa.mandate"].search_count([("state", "=", "expired")])
+        with freeze_time("2026-11-22"), patch.object(sepa_mandate, "EXPIRY_CHUNK", 1):
+            with cron_out_of_time(self.env, after=1) as env:
+                env["sepa.mandate"]._cron_expire()
+            self.assertEqual(
+                self.env["sepa.mandate"].search_count([("state", "=", "expired")]),
+                expired + 1,
+                "one chunk, then out of time",
+            )
+            self.env["sepa.mandate"]._cron_expire()
+        self.assertEqual(mandates.mapped("state"), ["expired", "expired"])
+        for mandate in mandates:
+            self.assertEqual(len(mandate.message_ids.filtered(lambda m: "Expired" in (m.body or ""))), 1)
