@@ -505,7 +505,7 @@ class InsurancePremiumReceipt(models.Model):
             # Read again once locked: another run may have sent these notices meanwhile.
             chunk.invalidate_recordset()
             chunk = chunk.filtered_domain(self._notice_domain(today))
-            chunk._send_notices()
+            cron._process_or_one_by_one(chunk, lambda receipts: receipts._send_notices())
             if not cron._commit_progress_in_cron(len(ids)):
                 break  # out of time: the cron is called again for the rest
         # Kept after the chunks: a run killed before it renders the PDF on its next run.

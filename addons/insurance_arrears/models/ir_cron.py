@@ -1,4 +1,9 @@
+import contextlib
+import logging
+
 from odoo import api, models
+
+_logger = logging.getLogger(__name__)
 
 
 class IrCron(models.Model):
@@ -21,3 +26,30 @@ class IrCron(models.Model):
         if not self.env.context.get("cron_id"):
             return float("inf")
         return self._commit_progress(processed, remaining=remaining)
+
+    @api.model
+    def _process_or_one_by_one(self, records, process):
+        """``process(records)``; should it fail, each record alone, those that fail again left out.
+
+        One record a person must fix (a template that cannot render for one
+        client, an address missing...) would otherwise fail its whole chunk at
+        every run, and with it every record after it in the job. Each attempt has
+        a savepoint of its own, so what failed leaves nothing behind; the failures
+        are logged for the operators, the job carries on, and the next run tries
+        them again.
+
+        :return: the records left out
+        """
+        with contextlib.suppress(Exception):  # whatever failed: the records are tried one by one below
+            with self.env.cr.savepoint():
+                process(records)
+            return records.browse()
+        failed = records.browse()
+        for record in records:
+            try:
+                with self.env.cr.savepoint():
+                    process(record)
+            except Exception:  # logged; the others go on
+                _logger.exception("%s could not be processed: left for the next run", record)
+                failed |= record
+        return failed

@@ -2,6 +2,7 @@ from datetime import date
 from unittest.mock import patch
 
 from odoo import fields
+from odoo.exceptions import UserError
 from odoo.tests import freeze_time, tagged
 from odoo.tools import mute_logger
 
@@ -212,6 +213,27 @@ class TestPremiumNoticeCron(InsuranceArrearsCommon):
         self.assertEqual((letter.street, letter.city), ("12 rue de la Paix", "Paris"))
         self.assertEqual(receipt.notice_channel, "post")
         self.assertFalse(receipt.notice_print_id)
+
+    def test_a_notice_that_cannot_go_out_does_not_hold_back_the_others(self):
+        receipts = self._issue("2027-01-01") | self._issue("2027-01-02") | self._issue("2027-01-02")
+        bad = receipts[1]
+        Receipt = type(self.env["insurance.premium.receipt"])
+        send = Receipt._send_notice_emails
+
+        def fails_for_one(records):
+            if bad in records:
+                raise UserError("the template cannot render for this client")
+            return send(records)
+
+        with (
+            patch.object(Receipt, "_send_notice_emails", fails_for_one),
+            mute_logger("odoo.addons.insurance_arrears.models.ir_cron"),
+        ):
+            self._run_cron()
+        self.assertEqual([len(self._notices(r)) for r in receipts], [1, 0, 1])
+        self.assertFalse(bad.notice_date, "nothing of its failed attempt is left")
+        self._run_cron()  # fixed by the next day's run
+        self.assertEqual([len(self._notices(r)) for r in receipts], [1, 1, 1])
 
     def test_cron_killed_half_way_sends_the_rest_once(self):
         receipts = self._issue("2027-01-01") | self._issue("2027-01-02") | self._issue("2027-01-02")

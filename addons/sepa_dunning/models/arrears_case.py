@@ -219,8 +219,7 @@ class ArrearsCase(models.Model):
             # Read again once locked: another run may have moved these cases meanwhile.
             chunk.invalidate_recordset()
             chunk = chunk.filtered_domain(self._dunning_domain(today))
-            notices = chunk._dunning_advance(today)
-            notices._send()
+            cron._process_or_one_by_one(chunk, lambda cases: cases._dunning_advance(today)._send())
             if not cron._commit_progress_in_cron(len(ids)):
                 break
         return True
