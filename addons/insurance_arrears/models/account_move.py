@@ -2,7 +2,7 @@ import contextlib
 
 from odoo import api, models
 
-# Key, on the cursor, of the journals' number formats looked up by _arrears_post_numbered.
+# Key, on the cursor, of the journals' number formats kept by _arrears_sequence_formats.
 SEQUENCE_FORMATS = "insurance_arrears.sequence_formats"
 
 

@@ -288,7 +288,7 @@ class InsurancePremiumReceipt(models.Model):
         to them but costs most of their creation time. The product lines are given
         their balance and the receivable its amount and due date; its account, partner
         and label are left to Odoo's own computations, with the fiscal position's
-        mapping. tests/test_receipt_invoice.py compares, field by field, an invoice
+        mapping. tests/test_receipt_invoice.py (this addon's) compares, field by field, an invoice
         made so with one made by Odoo's synchronisation.
         """
         currency = self.company_id.currency_id
@@ -505,7 +505,7 @@ class InsurancePremiumReceipt(models.Model):
             # Read again once locked: another run may have sent these notices meanwhile.
             chunk.invalidate_recordset()
             chunk = chunk.filtered_domain(self._notice_domain(today))
-            cron._process_or_one_by_one(chunk, lambda receipts: receipts._send_notices())
+            cron._process_or_one_by_one(chunk, lambda records: records._send_notices())
             if not cron._commit_progress_in_cron(len(ids)):
                 break  # out of time: the cron is called again for the rest
         # Kept after the chunks: a run killed before it renders the PDF on its next run.
