@@ -321,10 +321,7 @@ class ArrearsPlanRequest(models.Model):
         cron = self.env["ir.cron"]
         cron._commit_progress_in_cron(remaining=len(requests))
         for ids in split_every(FOLLOW_CHUNK, requests.ids):
-            chunk = self.browse(ids).try_lock_for_update()
-            # Read again once locked: another run may have kept or broken these plans meanwhile.
-            chunk.invalidate_recordset()
-            chunk.filtered(lambda r: r.state == "granted")._follow(today)
+            cron._claim(self.browse(ids), [("state", "=", "granted")])._follow(today)
             if not cron._commit_progress_in_cron(len(ids)):
                 break
         return True

@@ -501,10 +501,7 @@ class InsurancePremiumReceipt(models.Model):
         cron = self.env["ir.cron"]
         cron._commit_progress_in_cron(remaining=len(receipts))
         for ids in split_every(NOTICE_CHUNK, receipts.ids):
-            chunk = self.browse(ids).try_lock_for_update()
-            # Read again once locked: another run may have sent these notices meanwhile.
-            chunk.invalidate_recordset()
-            chunk = chunk.filtered_domain(self._notice_domain(today))
+            chunk = cron._claim(self.browse(ids), self._notice_domain(today))
             cron._process_or_one_by_one(chunk, lambda records: records._send_notices())
             if not cron._commit_progress_in_cron(len(ids)):
                 break  # out of time: the cron is called again for the rest

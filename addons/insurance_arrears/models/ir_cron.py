@@ -28,6 +28,18 @@ class IrCron(models.Model):
         return self._commit_progress(processed, remaining=remaining)
 
     @api.model
+    def _claim(self, records, domain):
+        """What of ``records`` this run may work on now: locked, read again, still matching ``domain``.
+
+        Those another worker holds are skipped (SKIP LOCKED): they are its own.
+        The others are read again once locked, for another run may have dealt
+        with them since they were searched, and left out if they no longer match.
+        """
+        locked = records.try_lock_for_update()
+        locked.invalidate_recordset()
+        return locked.filtered_domain(domain)
+
+    @api.model
     def _process_or_one_by_one(self, records, process):
         """``process(records)``; should it fail, each record alone, those that fail again left out.
 

@@ -665,10 +665,8 @@ class StripeCheckoutSession(models.Model):
         cron = self.env["ir.cron"]
         cron._commit_progress_in_cron(remaining=len(sessions))
         for ids in split_every(const.CRON_CHUNK, sessions.ids):
-            chunk = self.browse(ids).try_lock_for_update()
-            # Read again once locked: the webhook may have settled some meanwhile.
-            chunk.invalidate_recordset()
-            chunk = chunk.filtered_domain(self._poll_domain())
+            # The webhook may have settled some meanwhile: left out.
+            chunk = cron._claim(self.browse(ids), self._poll_domain())
             try:
                 chunk._poll()
             except stripe.StripeError:

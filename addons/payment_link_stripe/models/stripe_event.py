@@ -134,10 +134,7 @@ class StripeEvent(models.Model):
         cron._commit_progress_in_cron(remaining=len(pending))
         retry = False
         for ids in split_every(const.CRON_CHUNK, pending.ids):
-            chunk = self.browse(ids).try_lock_for_update()
-            # Read again once locked: another run may have applied these events meanwhile.
-            chunk.invalidate_recordset()
-            chunk = chunk.filtered_domain([("state", "=", "pending")])
+            chunk = cron._claim(self.browse(ids), [("state", "=", "pending")])
             try:
                 with self.env.cr.savepoint():
                     retry |= chunk._process()

@@ -215,10 +215,7 @@ class ArrearsCase(models.Model):
         cron = self.env["ir.cron"]
         cron._commit_progress_in_cron(remaining=len(cases))
         for ids in split_every(RUN_CHUNK, cases.ids):
-            chunk = self.browse(ids).try_lock_for_update()
-            # Read again once locked: another run may have moved these cases meanwhile.
-            chunk.invalidate_recordset()
-            chunk = chunk.filtered_domain(self._dunning_domain(today))
+            chunk = cron._claim(self.browse(ids), self._dunning_domain(today))
             cron._process_or_one_by_one(chunk, lambda cases: cases._dunning_advance(today)._send())
             if not cron._commit_progress_in_cron(len(ids)):
                 break

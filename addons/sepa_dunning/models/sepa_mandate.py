@@ -268,10 +268,8 @@ class SepaMandate(models.Model):
         cron._commit_progress_in_cron(remaining=len(lapsed))
         body = _("Expired: no debit for %(months)s months.", months=EXPIRY_MONTHS)
         for ids in split_every(EXPIRY_CHUNK, lapsed.ids):
-            chunk = self.browse(ids).try_lock_for_update()
-            # Read again once locked: a debit or a revocation may have come meanwhile.
-            chunk.invalidate_recordset()
-            chunk = chunk.filtered_domain(domain)
+            # A debit or a revocation may have come meanwhile: left out.
+            chunk = cron._claim(self.browse(ids), domain)
             chunk.write({"state": "expired"})
             chunk._message_log_batch(bodies=dict.fromkeys(chunk.ids, body))
             if not cron._commit_progress_in_cron(len(ids)):
