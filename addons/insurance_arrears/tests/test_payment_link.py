@@ -13,8 +13,11 @@ class TestPaymentLink(PaymentLinkCommon):
     def test_one_active_link_per_case_with_an_unguessable_token(self):
         self.assertEqual(len(self.link), 1)
         self.assertEqual(self.case._ensure_payment_links(), self.link, "asking again gives the same link")
-        self.assertGreaterEqual(len(self.link.token), 40)
-        self.assertNotIn(str(self.case.id), self.link.token)
+        # 32 random bytes, URL-safe: nothing of the case's id or number in it, and no two alike.
+        self.assertRegex(self.link.token, r"^[A-Za-z0-9_-]{43}$")
+        self.assertNotIn(self.case.contract_id.name, self.link.token)
+        tokens = set(self.env["arrears.payment.link"].search([]).mapped("token"))
+        self.assertEqual(len(tokens), self.env["arrears.payment.link"].search_count([]))
         self.assertTrue(self.link.url.endswith(f"/arrears/pay/{self.link.token}"))
         self.assertEqual(self.case.payment_url, self.link.url)
 
