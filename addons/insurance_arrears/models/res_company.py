@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import Command, _, fields, models
 from odoo.exceptions import UserError
 
 # Default accounts created for a company that has none configured. Codes follow
@@ -84,6 +84,25 @@ class ResCompany(models.Model):
         self.ensure_one()
         return max(self.insurance_notice_days, 0)
 
+    def _arrears_account(self, code, name, account_type, reconcile=False):
+        """The company's account of ``code``, created when its chart has none.
+
+        The accounts the addons post on by default (insurers, commissions, fees)
+        carry the French chart's codes: a company of that chart finds them, any
+        other gets them once, and an account set by hand is never looked up.
+        """
+        self.ensure_one()
+        Account = self.env["account.account"].with_company(self)
+        return Account.search([*Account._check_company_domain(self), ("code", "=", code)], limit=1) or Account.create(
+            {
+                "code": code,
+                "name": name,
+                "account_type": account_type,
+                "reconcile": reconcile,
+                "company_ids": [Command.set(self.ids)],
+            }
+        )
+
     def _insurance_ensure_accounting(self):
         """Make sure each company has a receipts journal and its two accounts.
 
@@ -99,32 +118,14 @@ class ResCompany(models.Model):
                         company=company.name,
                     )
                 )
-            vals = {}
-            Account = self.env["account.account"].with_company(company)
-            for field, (code, name, account_type) in (
-                ("insurance_insurer_account_id", INSURER_ACCOUNT),
-                ("insurance_commission_account_id", COMMISSION_ACCOUNT),
-            ):
-                if company[field]:
-                    continue
-                account = Account.search(
-                    [
-                        *Account._check_company_domain(company),
-                        ("code", "=", code),
-                    ],
-                    limit=1,
+            vals = {
+                field: company._arrears_account(*account, reconcile=reconcile).id
+                for field, account, reconcile in (
+                    ("insurance_insurer_account_id", INSURER_ACCOUNT, True),
+                    ("insurance_commission_account_id", COMMISSION_ACCOUNT, False),
                 )
-                if not account:
-                    account = Account.create(
-                        {
-                            "code": code,
-                            "name": name,
-                            "account_type": account_type,
-                            "reconcile": account_type == "liability_current",
-                            "company_ids": [(6, 0, company.ids)],
-                        }
-                    )
-                vals[field] = account.id
+                if not company[field]
+            }
             if not company.insurance_receipt_journal_id:
                 Journal = self.env["account.journal"].with_company(company)
                 journal = Journal.search(

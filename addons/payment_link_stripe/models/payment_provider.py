@@ -105,13 +105,6 @@ class PaymentProvider(models.Model):
         self.ensure_one()
         if self.stripe_fee_account_id:
             return self.stripe_fee_account_id
-        company = self.company_id
-        code, name, account_type = FEE_ACCOUNT
-        Account = self.env["account.account"].with_company(company)
-        account = Account.search([*Account._check_company_domain(company), ("code", "=", code)], limit=1)
-        if not account:
-            account = Account.create(
-                {"code": code, "name": name, "account_type": account_type, "company_ids": [(6, 0, company.ids)]}
-            )
+        account = self.company_id._arrears_account(*FEE_ACCOUNT)
         self.stripe_fee_account_id = account
         return account

@@ -1,11 +1,10 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.fields import Command
 
 from ..iso20022.pain008 import SepaInputError, check_creditor_id
 
 # French chart: 7088 "other ancillary income" takes the fees charged to debtors.
-DUNNING_FEE_ACCOUNT = ("708800", "Dunning fees charged to debtors")
+DUNNING_FEE_ACCOUNT = ("708800", "Dunning fees charged to debtors", "income_other")
 
 
 class ResCompany(models.Model):
@@ -140,18 +139,7 @@ class ResCompany(models.Model):
         """Income account of dunning fees; created with the French chart's code when missing."""
         self.ensure_one()
         if not self.dunning_fee_account_id:
-            account = self.env["account.account"].search(
-                [*self.env["account.account"]._check_company_domain(self), ("code", "=", DUNNING_FEE_ACCOUNT[0])],
-                limit=1,
-            ) or self.env["account.account"].create(
-                {
-                    "code": DUNNING_FEE_ACCOUNT[0],
-                    "name": DUNNING_FEE_ACCOUNT[1],
-                    "account_type": "income_other",
-                    "company_ids": [Command.link(self.id)],
-                }
-            )
-            self.dunning_fee_account_id = account
+            self.dunning_fee_account_id = self._arrears_account(*DUNNING_FEE_ACCOUNT)
         return self.dunning_fee_account_id
 
     def write(self, vals):
