@@ -1,11 +1,15 @@
 import secrets
 from datetime import timedelta, timezone
 from decimal import Decimal
+from urllib.parse import urlencode
 
-from odoo import Command, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from .. import plans
+
+# The payer's page of a link, and under it the checkout, requests and demo provider.
+PAGE_ROUTE = "/arrears/pay"
 
 
 class PaymentProviderUnavailable(Exception):
@@ -169,10 +173,16 @@ class ArrearsPaymentLink(models.Model):
             "contact_phone": company.phone or "",
         }
 
+    def _page_path(self, status=None):
+        """The payer's page of this link, from the site's root, showing ``status`` (an outcome) if given."""
+        self.ensure_one()
+        path = f"{PAGE_ROUTE}/{self.token}"
+        return f"{path}?{urlencode({'status': status})}" if status else path
+
     @api.depends("token")
     def _compute_url(self):
         for link in self:
-            link.url = link.token and f"{link.get_base_url()}/arrears/pay/{link.token}"
+            link.url = link.token and link.get_base_url() + link._page_path()
 
     # -------------------------------------------------------------------------
     # Provider seam
@@ -200,7 +210,7 @@ class ArrearsPaymentLink(models.Model):
         self._check_checkout()
         self._refresh_provider()
         if self.provider == "demo":
-            return f"/arrears/pay/{self.token}/demo"
+            return f"{self._page_path()}/demo"
         raise PaymentProviderNotReady(self.env._("Payment by card is unavailable for this link."))
 
     def _check_checkout(self):
@@ -245,7 +255,7 @@ class ArrearsPaymentLink(models.Model):
             "max_instalments": max(rule.max_instalments, 2) if rule else 6,
             "min_delay_date": today + timedelta(days=1),
             "amount_to_ask": self._amount_to_ask(),
-            "token": self.token,
+            "page_path": self._page_path(),
             "company": self.company_id,
             "currency": self.currency_id,
             "contract": case.contract_id,
@@ -362,33 +372,30 @@ class ArrearsPaymentLink(models.Model):
             raise UserError(self.env._("A payment amount must be positive."))
         journal = journal or self._payment_journal()
         case = self.case_id
-        partner = case.partner_id.commercial_partner_id
-        payment = (
-            # The caller may be a public route or a webhook: work in the link's company.
-            self.env["account.payment"]
-            .with_company(self.company_id)
-            .with_context(force_payment_move=True)
-            .create(
-                {
-                    "payment_type": "inbound",
-                    "partner_type": "customer",
-                    "partner_id": partner.id,
-                    "amount": amount,
-                    "date": date or fields.Date.context_today(self),
-                    "journal_id": journal.id,
-                    "memo": reference or case.contract_id.name,
-                    "arrears_link_id": self.id,
-                }
-            )
-        )
-        payment.action_post()
         # Settling the case closes its links: remember that this one was live.
         was_active = self.state == "active"
         receivable = case._open_receivable_lines()
-        counterpart = payment.move_id.line_ids.filtered_domain([("account_id", "in", receivable.account_id.ids)])
-        if receivable and counterpart:
-            # Oldest first: the plan applies the credit to the debits by maturity date.
-            self.env["account.move.line"]._reconcile_plan([receivable + counterpart])
+        # The caller may be a public route or a webhook: work in the link's company.
+        payment = (
+            self.env["account.payment"]
+            .with_company(self.company_id)
+            ._arrears_post(
+                [
+                    {
+                        "payment_type": "inbound",
+                        "partner_type": "customer",
+                        "partner_id": case.partner_id.commercial_partner_id.id,
+                        "amount": amount,
+                        "date": date or fields.Date.context_today(self),
+                        "journal_id": journal.id,
+                        "memo": reference or case.contract_id.name,
+                        "arrears_link_id": self.id,
+                    }
+                ],
+                [receivable],
+            )
+        )
+        counterpart = payment._arrears_counterpart(receivable.account_id)
         currency = self.currency_id
         # What the receipts did not absorb stays as the client's credit.
         excess = -sum(counterpart.mapped("amount_residual")) if counterpart else amount
@@ -418,68 +425,19 @@ class ArrearsPaymentLink(models.Model):
         return payment
 
     def _register_refund(self, payment, amount, reason=None, date=None):
-        """Give back ``amount`` of a payment received through this link, in the accounts.
+        """Give back ``amount`` of a payment received through this link (a refund, a lost dispute).
 
-        Money returned to the payer (a refund, a lost dispute) is a dated entry
-        on the payment's journal mirroring the payment's lines for ``amount``;
-        nothing is deleted or unposted. The payment then settles again, oldest
-        first, only what its remaining amount still covers: the newest receipts
-        it had paid are due again and go back to an open arrears case. Giving
-        back an excess (the client's credit) reopens nothing and clears the
-        overpayment flag once no credit is left.
+        The accounts are given back by ``account.payment._arrears_give_back``;
+        the receipts it had paid that are due again go back to an open arrears
+        case. Giving back an excess (the client's credit) reopens nothing and
+        clears the overpayment flag once no credit is left.
 
         :return: the posted reversal ``account.move``
         """
         self.ensure_one()
         currency = payment.company_currency_id
-        if currency.compare_amounts(amount, 0) <= 0:
-            raise UserError(self.env._("A refund amount must be positive."))
-        liquidity, counterpart, _writeoff = payment._seek_for_lines()
-        if not liquidity or not counterpart or payment.move_id.state != "posted":
-            raise UserError(self.env._("Payment %(payment)s has no posted entry to reverse.", payment=payment.name))
-        partner = payment.partner_id
         reason = reason or self.env._("Refund of %(payment)s", payment=payment.name)
-        reversal = (
-            self.env["account.move"]
-            .with_company(payment.company_id)
-            .create(
-                {
-                    "move_type": "entry",
-                    "journal_id": payment.journal_id.id,
-                    "date": date or fields.Date.context_today(self),
-                    "ref": reason,
-                    "line_ids": [
-                        Command.create(
-                            {
-                                "name": reason,
-                                "account_id": liquidity[:1].account_id.id,
-                                "partner_id": partner.id,
-                                "credit": amount,
-                            }
-                        ),
-                        Command.create(
-                            {
-                                "name": reason,
-                                "account_id": counterpart[:1].account_id.id,
-                                "partner_id": partner.id,
-                                "debit": amount,
-                            }
-                        ),
-                    ],
-                }
-            )
-        )
-        reversal.action_post()
-        returned = reversal.line_ids.filtered(lambda line: line.account_id == counterpart[:1].account_id)
-        # What the payment had settled: what the debtor owed (receipts, fees) and earlier reversals.
-        settled = counterpart.matched_debit_ids.debit_move_id
-        owed = settled.filtered(lambda line: line.move_id.is_invoice(include_receipts=True) or line.arrears_fee_case_id)
-        counterpart.remove_move_reconcile()
-        Line = self.env["account.move.line"]
-        # Money given back comes off the payment first; what is left pays the oldest debts.
-        Line._reconcile_plan([counterpart + returned + (settled - owed)])
-        if owed and not all(counterpart.mapped("reconciled")):
-            Line._reconcile_plan([owed + counterpart])
+        reversal, owed = payment._arrears_give_back(amount, reason, date=date)
         receipts = self.env["insurance.premium.receipt"].search([("move_id", "in", owed.move_id.ids)])
         reopened = receipts.filtered(lambda r: r.state == "open" and r.amount_residual > 0)
         fees_due = owed.filtered(lambda line: not line.reconciled and line.arrears_fee_case_id.state == "closed")

@@ -97,11 +97,8 @@ class InsuranceInsurerStatement(models.Model):
                 raise UserError(_("Confirm statement %s before paying it.", statement.name))
             if not statement.journal_id:
                 raise UserError(_("Choose the bank journal paying statement %s.", statement.name))
-            account = statement.company_id.insurance_insurer_account_id
-            payment = (
-                self.env["account.payment"]
-                .with_context(force_payment_move=True)
-                .create(
+            payment = self.env["account.payment"]._arrears_post(
+                [
                     {
                         "payment_type": "outbound",
                         "partner_type": "supplier",
@@ -109,15 +106,13 @@ class InsuranceInsurerStatement(models.Model):
                         "amount": statement.amount_due,
                         "date": fields.Date.context_today(self),
                         "journal_id": statement.journal_id.id,
-                        "destination_account_id": account.id,
+                        "destination_account_id": statement.company_id.insurance_insurer_account_id.id,
                         "memo": statement.name,
                         "company_id": statement.company_id.id,
                     }
-                )
+                ],
+                [statement.receipt_ids._insurer_lines()],
             )
-            payment.action_post()
-            counterpart = payment.move_id.line_ids.filtered_domain([("account_id", "=", account.id)])
-            (statement.receipt_ids._insurer_lines() + counterpart).reconcile()
             statement.write({"payment_id": payment.id, "state": "paid"})
             statement.message_post(
                 body=_(

@@ -371,28 +371,21 @@ class InsurancePremiumReceipt(models.Model):
         for receipt in receipts:
             by_partner[receipt.move_id.commercial_partner_id] |= receipt
         date = date or fields.Date.context_today(self)
-        payment_vals = [
-            {
-                "payment_type": "inbound",
-                "partner_type": "customer",
-                "partner_id": partner.id,
-                "amount": sum(group.mapped("amount_residual")),
-                "date": date,
-                "journal_id": journal.id,
-                "memo": memo or ", ".join(group.mapped("name")),
-            }
-            for partner, group in by_partner.items()
-        ]
-        # Generate the journal entries now: the receipts are reconciled with them.
-        payments = self.env["account.payment"].with_context(force_payment_move=True).create(payment_vals)
-        payments.action_post()
-        plan = []
-        for payment, group in zip(payments, by_partner.values(), strict=True):
-            receivable = group._open_receivable_lines()
-            counterpart = payment.move_id.line_ids.filtered_domain([("account_id", "in", receivable.account_id.ids)])
-            plan.append(receivable + counterpart)
-        self.env["account.move.line"]._arrears_reconcile(plan)
-        return payments
+        return self.env["account.payment"]._arrears_post(
+            [
+                {
+                    "payment_type": "inbound",
+                    "partner_type": "customer",
+                    "partner_id": partner.id,
+                    "amount": sum(group.mapped("amount_residual")),
+                    "date": date,
+                    "journal_id": journal.id,
+                    "memo": memo or ", ".join(group.mapped("name")),
+                }
+                for partner, group in by_partner.items()
+            ],
+            [group._open_receivable_lines() for group in by_partner.values()],
+        )
 
     # -------------------------------------------------------------------------
     # Actions
