@@ -7,7 +7,7 @@ from odoo.exceptions import UserError
 from odoo.http import request
 from odoo.tools import consteq
 
-from ..models.arrears_payment_link import PaymentProviderNotReady, PaymentProviderUnavailable
+from ..models.arrears_payment_link import PAGE_ROUTE, PaymentProviderNotReady, PaymentProviderUnavailable
 from ..models.arrears_plan import PlanRequestRefused
 
 
@@ -47,7 +47,7 @@ class ArrearsPaymentLinkController(http.Controller):
         )
         return link if consteq(link.token or "", token) else link.browse()
 
-    @http.route("/arrears/pay/<string:token>", type="http", auth="public", methods=["GET"], sitemap=False)
+    @http.route(f"{PAGE_ROUTE}/<string:token>", type="http", auth="public", methods=["GET"], sitemap=False)
     def payment_page(self, token, status=None, **kwargs):
         link = self._find_link(token)
         if link._is_open_to_payer():
@@ -70,21 +70,21 @@ class ArrearsPaymentLinkController(http.Controller):
             "insurance_arrears.payment_link_closed_page", values, status=200 if values["settled"] else 404
         )
 
-    @http.route("/arrears/pay/<string:token>/checkout", type="http", auth="public", methods=["POST"], sitemap=False)
+    @http.route(f"{PAGE_ROUTE}/<string:token>/checkout", type="http", auth="public", methods=["POST"], sitemap=False)
     def checkout(self, token, **kwargs):
         link = self._link(token)
         try:
             url = link._checkout_url()
         except PaymentProviderUnavailable:
-            return request.redirect(f"/arrears/pay/{token}?status=unavailable")
+            return request.redirect(link._page_path("unavailable"))
         except PaymentProviderNotReady:
             # The page says that card payment is unavailable and how else to pay.
-            return request.redirect(f"/arrears/pay/{token}")
+            return request.redirect(link._page_path())
         except UserError:
-            return request.redirect(f"/arrears/pay/{token}?status=nothing_due")
+            return request.redirect(link._page_path("nothing_due"))
         return request.redirect(url, local=url.startswith("/"))
 
-    @http.route("/arrears/pay/<string:token>/request", type="http", auth="public", methods=["POST"], sitemap=False)
+    @http.route(f"{PAGE_ROUTE}/<string:token>/request", type="http", auth="public", methods=["POST"], sitemap=False)
     def plan_request(self, token, kind=None, delay_until=None, instalments=None, note=None, **kwargs):
         link = self._link(token)
         try:
@@ -96,12 +96,12 @@ class ArrearsPaymentLinkController(http.Controller):
             )
         except PlanRequestRefused as refused:
             # Nothing recorded: the page says why (and what can be asked).
-            return request.redirect(f"/arrears/pay/{token}?status=request_{refused.code}")
+            return request.redirect(link._page_path(f"request_{refused.code}"))
         except (ValueError, OverflowError, UserError):
-            return request.redirect(f"/arrears/pay/{token}?status=request_invalid")
-        return request.redirect(f"/arrears/pay/{token}?status=request_{request_record.state}")
+            return request.redirect(link._page_path("request_invalid"))
+        return request.redirect(link._page_path(f"request_{request_record.state}"))
 
-    @http.route("/arrears/pay/<string:token>/demo", type="http", auth="public", methods=["GET"], sitemap=False)
+    @http.route(f"{PAGE_ROUTE}/<string:token>/demo", type="http", auth="public", methods=["GET"], sitemap=False)
     def demo_page(self, token, **kwargs):
         link = self._link(token)
         if not link._demo_open():
@@ -109,7 +109,7 @@ class ArrearsPaymentLinkController(http.Controller):
         return request.render("insurance_arrears.payment_link_demo_page", link._page_values())
 
     @http.route(
-        "/arrears/pay/<string:token>/demo/<any(success,failure):outcome>",
+        f"{PAGE_ROUTE}/<string:token>/demo/<any(success,failure):outcome>",
         type="http",
         auth="public",
         methods=["POST"],
@@ -120,4 +120,4 @@ class ArrearsPaymentLinkController(http.Controller):
         if not link._demo_open():
             raise NotFound()
         status = link._demo_outcome(outcome == "success")
-        return request.redirect(f"/arrears/pay/{token}?status={status}")
+        return request.redirect(link._page_path(status))

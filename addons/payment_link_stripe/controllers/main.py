@@ -62,9 +62,7 @@ class StripePaymentLinkController(ArrearsPaymentLinkController):
             session._poll_on_return()
         cookie = request.httprequest.cookies.get(RETURN_COOKIE) or ""
         if cookie and consteq(cookie, _return_proof(session.reference)):
-            page_status = "paid" if status == "paid" else None
-            url = f"/arrears/pay/{session.link_id.token}"
-            return request.redirect(f"{url}?status={page_status}" if page_status else url)
+            return request.redirect(session.link_id._page_path("paid" if status == "paid" else None))
         # Another browser (or Stripe itself): a neutral page that names nobody.
         return request.render(
             "payment_link_stripe.checkout_return_page", {"company": session.company_id, "status": status}
