@@ -1,7 +1,7 @@
 {
     "name": "Insurance Arrears",
     "summary": "Insurance contracts, premium receipts, broker accounting and arrears cases",
-    "version": "19.0.1.2.0",
+    "version": "19.0.1.3.0",
     "category": "Accounting/Accounting",
     "author": "Arrears Platform Team",
     "website": "https://github.com/arrears-platform/arrears",
@@ -26,6 +26,7 @@
         "views/insurance_contract_views.xml",
         "views/insurance_premium_receipt_views.xml",
         "views/insurance_insurer_statement_views.xml",
+        "views/insurance_receipt_import_views.xml",
         "views/arrears_case_views.xml",
         "views/arrears_payment_link_views.xml",
         "views/payment_link_templates.xml",
@@ -42,6 +43,7 @@
     "demo": [
         "demo/res_company_demo.xml",
         "demo/insurance_demo.xml",
+        "demo/receipt_import_demo.xml",
     ],
     "installable": True,
     "application": True,

@@ -35,6 +35,7 @@ class InsuranceContract(models.Model):
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "date_start desc, id desc"
     _check_company_auto = True
+    _rec_names_search = ["name", "insurer_reference"]
 
     name = fields.Char(string="Contract Number", required=True, tracking=True, copy=False)
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
@@ -94,6 +95,14 @@ class InsuranceContract(models.Model):
     premium_tax = fields.Monetary(string="Annual Insurance Tax", tracking=True)
     premium_fee = fields.Monetary(string="Annual Policy Fees", tracking=True)
     premium_total = fields.Monetary(string="Annual Premium", compute="_compute_premium_total", store=True)
+    insurer_reference = fields.Char(string="Insurer's Policy Number", index="btree_not_null", copy=False, tracking=True)
+    receipts_by_insurer = fields.Boolean(
+        string="Receipts Issued by the Insurer",
+        compute="_compute_receipts_by_insurer",
+        store=True,
+        readonly=False,
+        help="The insurer's receipt files bring this contract's receipts; the daily job issues none.",
+    )
     commission_rate = fields.Float(
         string="Commission (%)",
         digits=(5, 2),
@@ -303,6 +312,7 @@ class InsuranceContract(models.Model):
         """
         domain = [
             ("state", "in", ("active", "suspended", "terminated")),
+            ("receipts_by_insurer", "=", False),
             "|",
             ("date_end", "=", False),
             ("date_end", ">=", fields.Date.context_today(self) - timedelta(days=366)),
@@ -319,6 +329,11 @@ class InsuranceContract(models.Model):
                 break  # out of time: the cron is called again for the rest
         return True
 
+    @api.depends("insurer_id")
+    def _compute_receipts_by_insurer(self):
+        for contract in self:
+            contract.receipts_by_insurer = contract.insurer_id.insurer_issues_receipts
+
     def _generate_receipts(self, until=None):
         """Create and post the missing receipts of these contracts.
 
@@ -326,7 +341,10 @@ class InsuranceContract(models.Model):
             company's horizon
         :return: the receipts created
         """
-        contracts = self.filtered(lambda c: c.state in ("active", "suspended", "terminated"))
+        # The receipts of a contract its insurer issues come from the insurer's files.
+        contracts = self.filtered(
+            lambda c: c.state in ("active", "suspended", "terminated") and not c.receipts_by_insurer
+        )
         if not contracts:
             return self.env["insurance.premium.receipt"]
         today = fields.Date.context_today(self)

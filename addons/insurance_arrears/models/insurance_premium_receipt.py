@@ -21,6 +21,7 @@ class InsurancePremiumReceipt(models.Model):
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "date_due desc, id desc"
     _check_company_auto = True
+    _rec_names_search = ["name", "insurer_reference"]
 
     name = fields.Char(
         string="Receipt Number",
@@ -134,6 +135,13 @@ class InsurancePremiumReceipt(models.Model):
         check_company=True,
     )
     case_id = fields.Many2one("arrears.case", string="Arrears Case", copy=False, index=True)
+    insurer_reference = fields.Char(
+        string="Insurer's Receipt Number",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        help="The number the insurer gave the receipt, for receipts the insurer issues.",
+    )
 
     _contract_period_unique = models.Constraint(
         "UNIQUE(contract_id, period_start)",
@@ -343,6 +351,29 @@ class InsurancePremiumReceipt(models.Model):
             )
         self.move_id.filtered(lambda m: m.state == "draft").button_cancel()
         self.write({"cancelled": True})
+
+    def _amend(self, vals):
+        """Correct an issued receipt's amounts: its invoice credited in full, and a new invoice.
+
+        A posted invoice is never rewritten; the receipt keeps its number and its
+        period, and points to the new invoice.
+        """
+        self.ensure_one()
+        if self.amount_paid:
+            raise UserError(_("Receipt %s is already paid: correct it by hand.", self.name))
+        old = self.move_id
+        if old.state == "posted":
+            old._reverse_moves([{"ref": self.env._("Amendment of %s", old.ref or old.name)}], cancel=True)
+        self.write({**vals, "move_id": False})
+        self._post()
+        self.message_post(
+            body=self.env._(
+                "Amended by the insurer: invoice %(old)s credited, replaced by %(new)s (%(amount)s).",
+                old=old.name or "",
+                new=self.move_id.name or "",
+                amount=self.currency_id.format(self.amount_total),
+            )
+        )
 
     def _insurer_lines(self):
         """Journal items crediting the insurer for these receipts."""

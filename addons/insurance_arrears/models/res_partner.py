@@ -16,6 +16,11 @@ class ResPartner(models.Model):
         "owes the insurer the premium less its commission. Otherwise the client pays "
         "the insurer and only the commission is booked.",
     )
+    insurer_issues_receipts = fields.Boolean(
+        string="Issues Its Own Receipts",
+        help="The insurer issues the receipts of its contracts and sends them in files "
+        "(quittancement compagnie): they are imported, not issued by the daily job.",
+    )
     insurer_commission_rate = fields.Float(
         string="Default Commission (%)",
         digits=(5, 2),

@@ -15,3 +15,4 @@ from . import test_payment_link_provider
 from . import test_partner_api_schema
 from . import test_company_rules
 from . import test_receipt_invoice
+from . import test_receipt_import

@@ -2,7 +2,6 @@ from datetime import date
 from unittest.mock import patch
 
 from odoo import fields
-from odoo.exceptions import UserError
 from odoo.tests import freeze_time, tagged
 from odoo.tools import mute_logger
 
@@ -222,7 +221,7 @@ class TestPremiumNoticeCron(InsuranceArrearsCommon):
 
         def fails_for_one(records):
             if bad in records:
-                raise UserError("the template cannot render for this client")
+                raise ValueError("the template cannot render for this client")
             return send(records)
 
         with (
