@@ -248,12 +248,22 @@ def test_a_json_file_of_another_shape_is_refused(data):
         receipt_files.read(data, Profile(file_format="json"))
 
 
-def test_an_empty_or_oversized_file_is_refused_before_it_is_read(monkeypatch):
+def test_an_empty_or_oversized_file_is_refused_before_it_is_read():
     with pytest.raises(ReceiptFileError, match="empty"):
         receipt_files.read(b"", AXA_LIKE)
-    monkeypatch.setattr(receipt_files, "MAX_BYTES", 100)
-    with pytest.raises(ReceiptFileError, match="larger than"):
-        receipt_files.read(b"x" * 101, AXA_LIKE)
+    fifty_mb = csv_file() + b"POL-1;Q-1;01/01/2026;31/03/2026;;1,00;;;;\r\n" * 1_250_000
+    assert len(fifty_mb) > 50 * 1024 * 1024
+    with pytest.raises(ReceiptFileError, match="larger than 32 MB"):
+        receipt_files.read(fifty_mb, AXA_LIKE)
+
+
+def test_a_workbook_that_unpacks_beyond_reason_is_refused_unread():
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"<" + b" " * (300 * 1024 * 1024))
+    assert len(out.getvalue()) < receipt_files.MAX_BYTES
+    with pytest.raises(ReceiptFileError, match="unpacks to more than"):
+        receipt_files.read(out.getvalue(), Profile(file_format="xlsx"))
 
 
 def test_a_large_file_is_read_whole():
@@ -262,3 +272,42 @@ def test_a_large_file_is_read_whole():
     assert len(lines) == 20000
     assert all(isinstance(line, ReceiptLine) for line in lines)
     assert lines[-1].reference == "Q-019999"
+
+
+COMMISSIONS = Profile(
+    columns={"policy": "Police", "reference": "Quittance", "period_start": "Debut", "commission": "Commission"},
+    date_format="%d/%m/%Y",
+)
+
+
+def test_a_commission_statement_is_read_by_receipt_number_or_period():
+    data = "\r\n".join(
+        [
+            "Police;Quittance;Debut;Commission",
+            "POL-1;Q-1;;37,50",
+            "POL-2;;01/04/2026;12,00",
+            "POL-3;;;5,00",
+            "POL-4;Q-4;;",
+            "POL-5;Q-5;;1,234",
+        ]
+    ).encode()
+    lines = receipt_files.read(data, COMMISSIONS, kind="commissions")
+    assert lines[0] == receipt_files.CommissionLine(2, "POL-1", "Q-1", None, Decimal("37.50"))
+    assert lines[1] == receipt_files.CommissionLine(3, "POL-2", "", date(2026, 4, 1), Decimal("12.00"))
+    assert [(line.row, line.code) for line in lines[2:]] == [(4, "incomplete"), (5, "unreadable"), (6, "unreadable")]
+
+
+def test_a_commission_statement_needs_its_policy_and_commission_columns_only():
+    with pytest.raises(ReceiptFileError, match="Columns missing from the file: Commission"):
+        receipt_files.read(b"Police;Quittance\r\nPOL-1;Q-1\r\n", COMMISSIONS, kind="commissions")
+    lines = receipt_files.read(b"Police;Commission;Debut\r\nPOL-1;3,00;01/01/2026\r\n", COMMISSIONS, kind="commissions")
+    assert lines == [receipt_files.CommissionLine(2, "POL-1", "", date(2026, 1, 1), Decimal("3.00"))]
+
+
+def test_a_commission_statement_in_our_json_format():
+    data = json.dumps({"commissions": [{"policy": "POL-1", "reference": "Q-1", "commission": "37.50"}, 4]}).encode()
+    lines = receipt_files.read(data, Profile(file_format="json"), kind="commissions")
+    assert lines[0] == receipt_files.CommissionLine(1, "POL-1", "Q-1", None, Decimal("37.50"))
+    assert lines[1].code == "unreadable"
+    with pytest.raises(ReceiptFileError, match='no "commissions" list'):
+        receipt_files.read(b'{"receipts": []}', Profile(file_format="json"), kind="commissions")

@@ -6,7 +6,9 @@ A ``Profile`` says how to read one insurer's files (which column holds what,
 the date and number formats, the encoding); ``read`` turns a file into
 ``ReceiptLine`` values, each checked on its own (``LineProblem`` for a line
 that cannot be read), and refuses the whole file (``ReceiptFileError``) when
-it cannot be read at all. Nothing here knows of contracts: matching a line to
+it cannot be read at all. An insurer's commission statement (what it says it
+owes the broker, receipt by receipt) is read the same way into
+``CommissionLine`` values. Nothing here knows of contracts: matching a line to
 its contract is the Odoo side's.
 
 No Odoo import: taken and returned as plain values, tested by ``tests/``.
@@ -21,7 +23,9 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
-MAX_BYTES = 64 * 1024 * 1024  # a year of a large insurer's receipts is a few MB
+# 100,000 receipt lines are some 12 MB: a larger file is not an insurer's export.
+MAX_BYTES = 32 * 1024 * 1024
+MAX_UNZIPPED = 8 * MAX_BYTES  # a workbook whose sheets unpack beyond this is a zip bomb
 
 # What a line says, and whether a file must have a column for it.
 FIELDS = {
@@ -35,6 +39,13 @@ FIELDS = {
     "amount_fee": False,
     "commission": False,  # what the insurer grants the broker on this receipt
     "kind": False,  # "receipt" (default) or "cancellation"
+}
+# What a line of a commission statement says: the insurer's count of what it owes the broker.
+COMMISSION_FIELDS = {
+    "policy": True,
+    "reference": False,  # the insurer's receipt number, or ours; else the period tells the receipt
+    "period_start": False,
+    "commission": True,
 }
 CANCELLATION_WORDS = {"cancellation", "cancel", "cancelled", "annulation", "annule", "annulé", "ann", "x"}
 RECEIPT_WORDS = {"", "receipt", "quittance", "q", "emission", "émission"}
@@ -92,6 +103,17 @@ class ReceiptLine:
 
 
 @dataclass(frozen=True)
+class CommissionLine:
+    """One receipt's commission as the insurer's statement gives it."""
+
+    row: int
+    policy: str
+    reference: str
+    period_start: date | None
+    commission: Decimal
+
+
+@dataclass(frozen=True)
 class LineProblem:
     """A line of the file that cannot be taken, and why (in English; the caller translates by ``code``)."""
 
@@ -102,11 +124,11 @@ class LineProblem:
     reference: str = ""
 
 
-def read(data, profile):
-    """The lines of a receipt file, in file order.
+def read(data, profile, kind="receipts"):
+    """The lines of a receipt file (or, with ``kind="commissions"``, of a commission statement), in file order.
 
     :param data: the file's bytes
-    :return: a list of ``ReceiptLine`` and ``LineProblem``
+    :return: a list of ``ReceiptLine`` (``CommissionLine``) and ``LineProblem``
     :raise ReceiptFileError: the file is empty, too large, not of the profile's
         format or encoding, or lacks a column the profile needs
     """
@@ -114,15 +136,16 @@ def read(data, profile):
         raise ReceiptFileError("The file is empty.")
     if len(data) > MAX_BYTES:
         raise ReceiptFileError(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+    fields, make_line = (COMMISSION_FIELDS, _commission_line) if kind == "commissions" else (FIELDS, _line)
     if profile.file_format == "json":
-        return _read_json(data)
+        return _read_json(data, kind, fields, make_line)
     if profile.file_format == "xlsx":
         rows = _xlsx_rows(data)
     elif profile.file_format == "csv":
         rows = _csv_rows(data, profile)
     else:
         raise ReceiptFileError(f"Unknown file format {profile.file_format!r}.")
-    return _read_rows(rows, profile)
+    return _read_rows(rows, profile, fields, make_line)
 
 
 def _csv_rows(data, profile):
@@ -144,6 +167,9 @@ def _csv_rows(data, profile):
 def _xlsx_rows(data):
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise ReceiptFileError("The file is not an XLSX workbook.")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        if sum(member.file_size for member in archive.infolist()) > MAX_UNZIPPED:
+            raise ReceiptFileError(f"The workbook unpacks to more than {MAX_UNZIPPED // (1024 * 1024)} MB.")
     import openpyxl  # Odoo's own requirement, only needed for workbooks
 
     try:
@@ -158,14 +184,14 @@ def _xlsx_rows(data):
         book.close()
 
 
-def _read_rows(rows, profile):
+def _read_rows(rows, profile, fields, make_line):
     start = max(profile.header_row, 1) - 1
     if len(rows) <= start:
         raise ReceiptFileError("The file has no header row.")
     headers = [_text(cell) for cell in rows[start]]
     positions = {}
     missing = []
-    for name, required in FIELDS.items():
+    for name, required in fields.items():
         header = profile.header(name)
         if header in headers:
             positions[name] = headers.index(header)
@@ -178,26 +204,29 @@ def _read_rows(rows, profile):
         if not any(_text(cell) for cell in row):
             continue
         values = {name: (row[index] if index < len(row) else None) for name, index in positions.items()}
-        lines.append(_line(number, values, profile))
+        lines.append(make_line(number, values, profile))
     return lines
 
 
-def _read_json(data):
-    """Our own format: ``{"receipts": [{"policy": ..., "reference": ..., ...}]}``, ISO dates, amounts as strings."""
+def _read_json(data, kind, fields, make_line):
+    """Our own format: ``{"receipts": [{"policy": ..., "reference": ..., ...}]}``, ISO dates, amounts as strings.
+
+    A commission statement is ``{"commissions": [{"policy": ..., "reference": ..., "commission": ...}]}``.
+    """
     try:
         document = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ReceiptFileError(f"The file is not JSON: {error}") from error
-    receipts = document.get("receipts") if isinstance(document, dict) else None
+    receipts = document.get(kind) if isinstance(document, dict) else None
     if not isinstance(receipts, list):
-        raise ReceiptFileError('The JSON document has no "receipts" list.')
+        raise ReceiptFileError(f'The JSON document has no "{kind}" list.')
     iso = Profile(file_format="json", date_format="%Y-%m-%d", decimal_separator=".")
     lines = []
     for number, item in enumerate(receipts, start=1):
         if not isinstance(item, dict):
-            lines.append(LineProblem(number, "unreadable", "A receipt must be an object."))
+            lines.append(LineProblem(number, "unreadable", "Each line must be an object."))
             continue
-        lines.append(_line(number, {name: item.get(name) for name in FIELDS}, iso))
+        lines.append(make_line(number, {name: item.get(name) for name in fields}, iso))
     return lines
 
 
@@ -238,6 +267,27 @@ def _line(number, values, profile):
     if commission is not None and (commission < 0 or commission > abs(total) - tax - fee):
         return problem("amounts", "The commission must be positive and within the premium before taxes.")
     return ReceiptLine(number, policy, reference, start, end, due, total, tax, fee, commission, kind)
+
+
+def _commission_line(number, values, profile):
+    policy = _text(values.get("policy"))
+    reference = _text(values.get("reference"))
+    try:
+        start = _date(values.get("period_start"), profile)
+        commission = _amount(values.get("commission"), profile)
+    except ValueError as error:
+        return LineProblem(number, "unreadable", str(error), policy=policy, reference=reference)
+    if not policy or not (reference or start):
+        return LineProblem(
+            number,
+            "incomplete",
+            "The policy number and the receipt number or the period are required.",
+            policy=policy,
+            reference=reference,
+        )
+    if commission is None:
+        return LineProblem(number, "unreadable", "The commission is required.", policy=policy, reference=reference)
+    return CommissionLine(number, policy, reference, start, commission)
 
 
 def _text(value):

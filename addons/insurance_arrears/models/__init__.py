@@ -10,6 +10,7 @@ from . import insurance_contract
 from . import insurance_insurer_statement
 from . import insurance_premium_receipt
 from . import insurance_receipt_import
+from . import insurance_commission_check
 from . import insurance_product_line
 from . import ir_cron
 from . import ir_http

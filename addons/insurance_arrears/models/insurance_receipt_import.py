@@ -37,6 +37,12 @@ class InsuranceReceiptImportProfile(models.Model):
     active = fields.Boolean(default=True)
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
     insurer_id = fields.Many2one("res.partner", required=True, domain=[("is_insurer", "=", True)], index=True)
+    kind = fields.Selection(
+        [("receipts", "Receipts"), ("commissions", "Commission statements")],
+        string="Files Of",
+        required=True,
+        default="receipts",
+    )
     file_format = fields.Selection(
         [("csv", "CSV"), ("xlsx", "Excel (XLSX)"), ("json", "JSON (our format)")], required=True, default="csv"
     )
@@ -100,7 +106,9 @@ class InsuranceReceiptImport(models.Model):
     _check_company_auto = True
 
     name = fields.Char(string="File Name", required=True, default="/")
-    profile_id = fields.Many2one("insurance.receipt.import.profile", required=True, check_company=True)
+    profile_id = fields.Many2one(
+        "insurance.receipt.import.profile", required=True, check_company=True, domain=[("kind", "=", "receipts")]
+    )
     insurer_id = fields.Many2one(related="profile_id.insurer_id", store=True)
     company_id = fields.Many2one(related="profile_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="company_id.currency_id")

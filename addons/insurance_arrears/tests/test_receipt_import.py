@@ -210,6 +210,31 @@ class TestReceiptImport(CompanyRulesCommon):
             missing.action_check()
         self.assertEqual((missing.state, missing.line_ids), ("draft", self.env["insurance.receipt.import.line"]))
 
+    def test_a_file_of_fifty_megabytes_is_refused_whole(self):
+        row = b"MUT-778812;Q-1;01/01/2026;31/03/2026;;275,00;;;;\r\n"
+        record = self._file(data=HEADER.encode() + b"\r\n" + row * (50 * 1024 * 1024 // len(row) + 1))
+        with self.assertRaisesRegex(UserError, "larger than 32 MB"):
+            record.action_check()
+        self.assertEqual(record.state, "draft")
+        self.assertFalse(record.line_ids)
+
+    def test_a_formula_in_a_workbook_is_never_evaluated(self):
+        profile = self.profile.copy({"name": "XLSX", "file_format": "xlsx"})
+        book = openpyxl.Workbook()
+        book.active.append(HEADER.split(";"))
+        start, end = datetime(2026, 1, 1), datetime(2026, 3, 31)
+        # A formula saved without its value (as a script writes it): the cell reads empty, its text is not run.
+        book.active.append(["MUT-778812", "Q-8", start, end, None, "=250+25", 22.5, 2.5, 37.5])
+        book.active.append(["MUT-778812", '=HYPERLINK("http://x")', start, end, None, 275, 22.5, 2.5, 37.5])
+        out = io.BytesIO()
+        book.save(out)
+        record = self._file(profile=profile, data=out.getvalue())
+        record.action_check()
+        self.assertEqual(record.line_ids.mapped("action"), ["refuse", "refuse"])
+        self.assertEqual(record.line_ids.mapped("problem"), ["unreadable", "incomplete"])
+        record.action_confirm()
+        self.assertFalse(self._receipts())
+
     def test_a_workbook_with_the_insurers_layout(self):
         profile = self.profile.copy({"name": "XLSX", "file_format": "xlsx"})
         book = openpyxl.Workbook()
@@ -229,3 +254,78 @@ class TestReceiptImport(CompanyRulesCommon):
         self.assertHiddenFromOtherCompany(record)
         self.assertHiddenFromOtherCompany(record.line_ids)
         self.assertHiddenFromOtherCompany(self.profile)
+
+
+@tagged("post_install", "-at_install")
+class TestCommissionCheck(CompanyRulesCommon):
+    """An insurer's commission statement held against our receipts, receipt by receipt; nothing posted."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # Broker-issued receipts (January and April, 37.50 of commission each), found by our numbers or periods.
+        cls.contract = cls._create_quarterly_contract(insurer_reference="MUT-778812")
+        cls.receipts = cls.contract.receipt_ids.sorted("period_start")
+        cls.profile = cls.env["insurance.receipt.import.profile"].create(
+            {
+                "name": "Assureur Mutuel, commissions",
+                "insurer_id": cls.insurer.id,
+                "kind": "commissions",
+                "column_policy": "Police",
+                "column_reference": "Quittance",
+                "column_period_start": "Debut",
+                "column_commission": "Commission",
+            }
+        )
+
+    def _check(self, *rows, **values):
+        data = "\r\n".join(["Police;Quittance;Debut;Commission", *rows]).encode()
+        return self.env["insurance.commission.check"].create(
+            {"name": "commissions.csv", "profile_id": self.profile.id, "data": base64.b64encode(data), **values}
+        )
+
+    def test_each_receipt_is_compared_and_the_differences_listed_without_posting(self):
+        moves = self.env["account.move"].search_count([])
+        check = self._check(
+            f"MUT-778812;{self.receipts[0].name};;37,50",
+            "MUT-778812;;01/04/2026;35,00",
+            "MUT-778812;;01/07/2026;37,50",
+            "MUT-000000;Q-9;;10,00",
+            "MUT-778812;;;12,00",
+        )
+        check.action_compare()
+        lines = check.line_ids.sorted("row")
+        self.assertEqual(lines.mapped("status"), ["match", "different", "unknown", "unknown", "unreadable"])
+        self.assertEqual(lines[:2].receipt_id, self.receipts)
+        self.assertEqual(lines[1].mapped("difference"), [-2.5])
+        self.assertEqual((check.amount_stated, check.amount_computed), (120.0, 75.0))
+        self.assertEqual(check.difference_count, 4)
+        self.assertEqual(self.env["account.move"].search_count([]), moves, "a report: nothing is posted")
+
+    def test_a_receipt_of_the_periods_that_the_statement_omits_is_listed(self):
+        check = self._check(
+            "MUT-778812;;01/04/2026;37,50",
+            "MUT-778812;;01/04/2026;37,50",
+            date_from=date(2026, 1, 1),
+            date_to=date(2026, 6, 30),
+        )
+        check.action_compare()
+        by_status = {line.status: line for line in check.line_ids}
+        self.assertEqual(set(by_status), {"match", "repeated", "missing"})
+        self.assertEqual(by_status["missing"].receipt_id, self.receipts[0])
+        self.assertEqual(by_status["missing"].difference, -37.5)
+        self.assertEqual(by_status["repeated"].receipt_id, self.receipts[1])
+
+    def test_an_unreadable_statement_is_refused_whole(self):
+        check = self.env["insurance.commission.check"].create(
+            {"name": "x.csv", "profile_id": self.profile.id, "data": base64.b64encode(b"Police;Quittance\r\nA;B\r\n")}
+        )
+        with self.assertRaisesRegex(UserError, "Commission"):
+            check.action_compare()
+        self.assertEqual((check.state, check.line_ids), ("draft", self.env["insurance.commission.check.line"]))
+
+    def test_statements_stay_in_their_company(self):
+        check = self._check(f"MUT-778812;{self.receipts[0].name};;37,50")
+        check.action_compare()
+        self.assertHiddenFromOtherCompany(check)
+        self.assertHiddenFromOtherCompany(check.line_ids)
