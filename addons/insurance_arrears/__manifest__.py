@@ -17,6 +17,7 @@
         "data/partner_api_data.xml",
         # reports (before the mail template that attaches the notice)
         "report/premium_notice.xml",
+        "report/insurance_certificate.xml",
         "report/insurer_statement.xml",
         "report/arrears_report_views.xml",
         "data/mail_template.xml",

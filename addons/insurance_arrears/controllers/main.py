@@ -4,7 +4,7 @@ from werkzeug.exceptions import NotFound
 
 from odoo import http
 from odoo.exceptions import UserError
-from odoo.http import request
+from odoo.http import content_disposition, request
 from odoo.tools import consteq
 
 from ..models.arrears_payment_link import PAGE_ROUTE, PaymentProviderNotReady, PaymentProviderUnavailable
@@ -68,6 +68,27 @@ class ArrearsPaymentLinkController(http.Controller):
         }
         return request.render(
             "insurance_arrears.payment_link_closed_page", values, status=200 if values["settled"] else 404
+        )
+
+    @http.route(
+        f"{PAGE_ROUTE}/<string:token>/document/<string:key>", type="http", auth="public", methods=["GET"], sitemap=False
+    )
+    def document(self, token, key, **kwargs):
+        """A copy of one of the case's documents, as the page lists them (a 404 for any other)."""
+        link = self._find_link(token)
+        if not link._is_open_to_payer():
+            raise NotFound()
+        document = self._speak_debtor_language(link)._page_document(key)
+        if not document:
+            raise NotFound()
+        content, name = document
+        return request.make_response(
+            content,
+            headers=[
+                ("Content-Type", "application/pdf"),
+                ("Content-Disposition", content_disposition(name.replace("/", "-"))),
+                ("X-Content-Type-Options", "nosniff"),
+            ],
         )
 
     @http.route(f"{PAGE_ROUTE}/<string:token>/checkout", type="http", auth="public", methods=["POST"], sitemap=False)

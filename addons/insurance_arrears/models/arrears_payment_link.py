@@ -265,9 +265,53 @@ class ArrearsPaymentLink(models.Model):
             "fees": case._fee_lines().filtered(lambda fee: fee.amount_residual > 0).sorted("date"),
             "amount_due": case.amount_due,
             "payable": self._is_payable(),
+            "documents": [(key, label) for key, (label, _report, _record) in self._page_documents().items()],
             "status": status,
             **self._provider_page_values(),
         }
+
+    def _page_documents(self):
+        """The copies the debtor may download from the page, each by a key of its own.
+
+        :return: ``{key: (label, report xmlid, record)}``: each open receipt's notice and,
+            while the contract is in force, its certificate of insurance
+        """
+        self.ensure_one()
+        case = self.case_id
+        documents = {
+            f"notice-{receipt.id}": (
+                self.env._("Premium notice %s", receipt.name),
+                "insurance_arrears.action_report_premium_notice",
+                receipt,
+            )
+            for receipt in case._open_receipts().sorted("date_due")
+        }
+        contract = case.contract_id
+        if contract and contract._certificate_receipt():
+            documents[f"certificate-{contract.id}"] = (
+                self.env._("Certificate of insurance %s", contract.name),
+                "insurance_arrears.action_report_insurance_certificate",
+                contract,
+            )
+        return documents
+
+    def _page_document(self, key):
+        """The PDF of the page's document ``key`` and its file name, its download noted on the case.
+
+        :return: ``(content, file name)``, or None for a key the page does not offer
+        """
+        self.ensure_one()
+        document = self._page_documents().get(key)
+        if not document:
+            return None
+        label, report, record = document
+        content, _report_type = self.env["ir.actions.report"]._render_qweb_pdf(report, record.ids)
+        self.case_id.message_post(
+            body=self.env._("%(document)s downloaded from the payment page.", document=label),
+            author_id=self.partner_id.id,
+            subtype_xmlid="mail.mt_note",
+        )
+        return content, f"{label}.pdf"
 
     def _provider_page_values(self):
         """What the page says about the means of payment: card (a demonstration?) or other ways to pay."""

@@ -298,6 +298,18 @@ class InsuranceContract(models.Model):
         later._cancel()
         return True
 
+    def _certificate_receipt(self, day=None):
+        """The receipt whose period a certificate of insurance covers: today's, while the contract is in force.
+
+        None for a contract suspended, terminated or not yet active, or whose receipt
+        of today's period is cancelled or not issued.
+        """
+        self.ensure_one()
+        day = day or fields.Date.context_today(self)
+        if self.state != "active":
+            return self.env["insurance.premium.receipt"]
+        return self.receipt_ids.filtered(lambda r: not r.cancelled and r.period_start <= day <= r.period_end)[:1]
+
     # -------------------------------------------------------------------------
     # Receipt generation
     # -------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 from . import account_move_line
+from . import arrears_payment_link
 from . import arrears_case
 from . import arrears_plan
 from . import dunning_notice

@@ -5,7 +5,7 @@ import psycopg2
 from freezegun import freeze_time
 
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
 from .common import DunningCommon
@@ -359,3 +359,27 @@ class TestDunningNotices(DunningCommon):
         self.assertEqual(self.company.dunning_policy_id, self.policy)
         self.assertEqual(case.dunning_policy_id, self.policy)
         self.assertEqual(case.dunning_next_date, date(2026, 1, 1))
+
+
+@tagged("post_install", "-at_install")
+class TestDunningLetterCopy(DunningCommon, HttpCase):
+    """The debtor downloads from the payment page a copy of each dunning letter sent to it."""
+
+    def test_a_sent_letter_is_offered_on_the_page_and_its_download_noted(self):
+        for day in ("2026-01-05", "2026-01-15", "2026-01-26"):
+            self._run(day)
+        letter = self._notices(self.levels[2]).filtered(lambda n: n.channel == "letter")
+        link = self.case._ensure_payment_links()
+        key = f"letter-{letter.id}"
+        self.assertNotIn(key, self.url_open(f"/arrears/pay/{link.token}").text, "not printed yet: not sent")
+        letter.action_print()
+        self.assertIn(key, self.url_open(f"/arrears/pay/{link.token}").text)
+        response = self.url_open(f"/arrears/pay/{link.token}/document/{key}")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(self.contract.name, response.text)
+        self.assertIn(self.levels[2].name, response.text)
+        noted = self.case.message_ids.filtered(lambda m: "downloaded from the payment page" in (m.body or ""))
+        self.assertIn(self.levels[2].name, noted.body)
+        with mute_logger("odoo.http", "werkzeug"):
+            other = self._notices(self.levels[1])[:1]
+            self.assertEqual(self.url_open(f"/arrears/pay/{link.token}/document/letter-{other.id}").status_code, 404)
