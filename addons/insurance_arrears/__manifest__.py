@@ -18,6 +18,7 @@
         # reports (before the mail template that attaches the notice)
         "report/premium_notice.xml",
         "report/insurance_certificate.xml",
+        "report/payment_receipt.xml",
         "report/insurer_statement.xml",
         "report/arrears_report_views.xml",
         "data/mail_template.xml",

@@ -20,6 +20,12 @@ class AccountPayment(models.Model):
         copy=False,
         help="The payment link through which the client paid.",
     )
+    arrears_reinstated = fields.Boolean(
+        string="Cover Reinstated",
+        readonly=True,
+        copy=False,
+        help="The cover of the contract, suspended for non-payment, was back in force with this payment.",
+    )
 
     @api.model
     def _arrears_post(self, vals_list, settles):
@@ -108,3 +114,28 @@ class AccountPayment(models.Model):
         if owed and not all(counterpart.mapped("reconciled")):
             Line._arrears_reconcile([owed + counterpart])
         return reversal, owed
+
+    def _arrears_settled(self):
+        """What this payment settled, receipt by receipt: ``[(receipt, amount)]``, by due date."""
+        self.ensure_one()
+        applied = {}
+        for line in self.move_id.line_ids:
+            for partial in line.matched_debit_ids:
+                invoice = partial.debit_move_id.move_id
+                applied[invoice] = applied.get(invoice, 0.0) + partial.amount
+        receipts = self.env["insurance.premium.receipt"].search([("move_id", "in", [m.id for m in applied])])
+        return [(receipt, applied[receipt.move_id]) for receipt in receipts.sorted("date_due")]
+
+    def _arrears_settled_contracts(self, settled):
+        """The contracts of the receipts in ``settled`` (as ``_arrears_settled`` gives them)."""
+        contracts = self.env["insurance.contract"]
+        for receipt, _amount in settled:
+            contracts |= receipt.contract_id
+        return contracts
+
+    def _arrears_send_payment_receipt(self):
+        """E-mail each payer its payment receipt ("reçu de paiement"), the PDF attached, in its language."""
+        template = self.env.ref("insurance_arrears.mail_template_payment_receipt")
+        # Posted on each payment (the accountant sees what was sent), as a composer with the template would.
+        for payment in self.filtered(lambda p: p.partner_id.email and p.state != "draft"):
+            payment.message_post_with_source(template, message_type="comment", subtype_xmlid="mail.mt_comment")

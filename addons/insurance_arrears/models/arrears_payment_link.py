@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_date
 
 from .. import plans
 
@@ -273,8 +274,9 @@ class ArrearsPaymentLink(models.Model):
     def _page_documents(self):
         """The copies the debtor may download from the page, each by a key of its own.
 
-        :return: ``{key: (label, report xmlid, record)}``: each open receipt's notice and,
-            while the contract is in force, its certificate of insurance
+        :return: ``{key: (label, report xmlid, record)}``: each open receipt's notice, the
+            receipt of each payment made through the link and, while the contract is in
+            force, its certificate of insurance
         """
         self.ensure_one()
         case = self.case_id
@@ -286,6 +288,12 @@ class ArrearsPaymentLink(models.Model):
             )
             for receipt in case._open_receipts().sorted("date_due")
         }
+        for payment in self.payment_ids.filtered(lambda p: p.state not in ("draft", "canceled")).sorted("date"):
+            documents[f"payment-{payment.id}"] = (
+                self.env._("Payment receipt of %(date)s", date=format_date(self.env, payment.date)),
+                "insurance_arrears.action_report_payment_receipt",
+                payment,
+            )
         contract = case.contract_id
         if contract and contract._certificate_receipt():
             documents[f"certificate-{contract.id}"] = (
@@ -416,8 +424,9 @@ class ArrearsPaymentLink(models.Model):
             raise UserError(self.env._("A payment amount must be positive."))
         journal = journal or self._payment_journal()
         case = self.case_id
-        # Settling the case closes its links: remember that this one was live.
+        # Settling the case closes its links: remember that this one was live, and whether the cover was off.
         was_active = self.state == "active"
+        was_suspended = case.contract_id.state == "suspended"
         receivable = case._open_receivable_lines()
         # The caller may be a public route or a webhook: work in the link's company.
         payment = (
@@ -449,6 +458,8 @@ class ArrearsPaymentLink(models.Model):
         if was_active and (case.state == "closed" or case.amount_due <= 0):
             values.update(state="paid", date_paid=fields.Datetime.now())
         self.write(values)
+        payment.arrears_reinstated = was_suspended and case.contract_id.state == "active"
+        payment._arrears_send_payment_receipt()
         case.message_post(
             body=self.env._(
                 "Payment of %(amount)s received through the payment link (%(journal)s).",

@@ -82,3 +82,49 @@ class TestPageDocuments(PaymentLinkCommon, HttpCase):
         )
         self.assertIn("Avis d'échéance", response.text)
         self.assertNotIn("Premium Notice", response.text)
+
+
+@tagged("post_install", "-at_install")
+class TestPaymentReceipt(PaymentLinkCommon, HttpCase):
+    """After a payment through the link: a payment receipt by e-mail and on the page, saying where the cover stands."""
+
+    def _receipt_message(self, payment):
+        return payment.message_ids.filtered(lambda m: m.subject and "Payment received" in m.subject)
+
+    def test_a_partial_payment_is_receipted_by_email_and_on_the_page(self):
+        self.policyholder.email = "jeanne.dupont@example.com"
+        payment = self.link._register_payment(300.0, date=fields.Date.today())
+        self.assertEqual(
+            [(receipt, amount) for receipt, amount in payment._arrears_settled()],
+            [(self.receipts[0], 275.0), (self.receipts[1], 25.0)],
+        )
+        message = self._receipt_message(payment)
+        self.assertEqual(len(message), 1, "one receipt per payment")
+        self.assertEqual(message.partner_ids, payment.partner_id)
+        body = message.body
+        for text in ("300.00", self.receipts[0].name, self.receipts[1].name, "250.00", "continues"):
+            self.assertIn(text, body)
+        self.assertNotIn("back in force", body)
+        # The report attached (Odoo's test mode renders its HTML, not the PDF).
+        self.assertEqual(message.attachment_ids.mapped("name"), [f"Payment receipt - {payment.name}.html"])
+        self.assertIn("Payment Receipt", message.attachment_ids.raw.decode())
+
+        key = f"payment-{payment.id}"
+        self.assertIn(key, self.url_open(f"/arrears/pay/{self.link.token}").text, "the link stays open: 250.00 due")
+        response = self.url_open(f"/arrears/pay/{self.link.token}/document/{key}")
+        self.assertEqual(response.status_code, 200)
+        for text in ("Payment Receipt", "Jeanne Dupont", "300.00", "25.00", "250.00"):
+            self.assertIn(text, response.text)
+
+    def test_a_payment_that_ends_a_suspension_says_the_cover_is_back(self):
+        self.policyholder.email = "jeanne.dupont@example.com"
+        self.contract.action_suspend()
+        payment = self.link._register_payment(550.0)
+        self.assertEqual(self.contract.state, "active")
+        self.assertTrue(payment.arrears_reinstated)
+        self.assertIn("back in force", self._receipt_message(payment).body)
+
+    def test_no_email_address_no_email(self):
+        self.policyholder.email = False
+        payment = self.link._register_payment(100.0)
+        self.assertFalse(self._receipt_message(payment))
