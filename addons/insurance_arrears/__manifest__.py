@@ -34,6 +34,7 @@
         "views/payment_link_templates.xml",
         "views/partner_api_views.xml",
         "views/arrears_plan_views.xml",
+        "views/arrears_contest_views.xml",
         "views/res_partner_views.xml",
         "views/res_company_views.xml",
         "views/crm_lead_views.xml",

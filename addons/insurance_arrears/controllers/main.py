@@ -7,8 +7,10 @@ from odoo.exceptions import UserError
 from odoo.http import content_disposition, request
 from odoo.tools import consteq
 
+from ..models.arrears_contest import ContestRefused
 from ..models.arrears_payment_link import PAGE_ROUTE, PaymentProviderNotReady, PaymentProviderUnavailable
 from ..models.arrears_plan import PlanRequestRefused
+from ..uploads import MAX_BYTES
 
 
 class ArrearsPaymentLinkController(http.Controller):
@@ -121,6 +123,25 @@ class ArrearsPaymentLinkController(http.Controller):
         except (ValueError, OverflowError, UserError):
             return request.redirect(link._page_path("request_invalid"))
         return request.redirect(link._page_path(f"request_{request_record.state}"))
+
+    @http.route(f"{PAGE_ROUTE}/<string:token>/contest", type="http", auth="public", methods=["POST"], sitemap=False)
+    def contest(self, token, reason=None, note=None, **kwargs):
+        """The debtor contests receipts of its case, with files; nothing is kept unless all is right."""
+        link = self._link(token)
+        form = request.httprequest.form
+        try:
+            receipt_ids = [int(value) for value in form.getlist("receipt_ids")]
+        except ValueError:
+            return request.redirect(link._page_path("contest_invalid"))
+        # One byte past the limit is enough to refuse a file: no more of it is read.
+        files = [(upload.filename, upload.read(MAX_BYTES + 1)) for upload in request.httprequest.files.getlist("files")]
+        try:
+            link._contest(receipt_ids, reason, note=note, files=files)
+        except ContestRefused as refused:
+            return request.redirect(link._page_path(f"contest_{refused.code}"))
+        except UserError:
+            return request.redirect(link._page_path("request_nothing_due"))
+        return request.redirect(link._page_path("contest_received"))
 
     @http.route(f"{PAGE_ROUTE}/<string:token>/demo", type="http", auth="public", methods=["GET"], sitemap=False)
     def demo_page(self, token, **kwargs):

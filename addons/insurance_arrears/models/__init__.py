@@ -3,6 +3,7 @@ from . import account_move_line
 from . import account_payment
 from . import arrears_api_call
 from . import arrears_case
+from . import arrears_contest
 from . import arrears_payment_link
 from . import arrears_plan
 from . import crm_lead

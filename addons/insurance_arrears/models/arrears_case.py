@@ -98,6 +98,7 @@ class ArrearsCase(models.Model):
     next_action = fields.Char(tracking=True)
     next_action_date = fields.Date(tracking=True)
     plan_request_ids = fields.One2many("arrears.plan.request", "case_id", string="Delay and Plan Requests")
+    contest_ids = fields.One2many("arrears.contest", "case_id", string="Contests")
     payment_link_ids = fields.One2many("arrears.payment.link", "case_id", string="Payment Links")
     payment_link_id = fields.Many2one(
         "arrears.payment.link", compute="_compute_payment_link_id", string="Active Payment Link"
@@ -426,6 +427,12 @@ class ArrearsCase(models.Model):
 
     def _on_plan_broken(self):
         """Hook: an instalment was missed (the dunning engine resumes)."""
+
+    def _on_contest_opened(self):
+        """Hook: the debtor contests receipts of the case (the dunning engine waits for the answer)."""
+
+    def _on_contest_answered(self):
+        """Hook: a contest is answered (the dunning engine resumes when none is pending)."""
 
     def action_refresh(self):
         self._refresh()

@@ -7,7 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_date
 
-from .. import plans
+from .. import plans, uploads
 
 # The payer's page of a link, and under it the checkout, requests and demo provider.
 PAGE_ROUTE = "/arrears/pay"
@@ -251,6 +251,11 @@ class ArrearsPaymentLink(models.Model):
         return {
             "plan": plan,
             "pending_request": case.plan_request_ids.filtered(lambda r: r.state == "pending")[:1],
+            "contests": case.contest_ids.sorted("id"),
+            "contested_receipts": case.contest_ids.filtered(lambda c: c.state == "pending").receipt_ids,
+            "max_contest_files": uploads.MAX_FILES,
+            "max_contest_megabytes": uploads.MAX_BYTES // (1024 * 1024),
+            "contest_reasons": self.env["arrears.contest"]._fields["reason"]._description_selection(self.env),
             "rule": rule,
             "max_delay_date": today + timedelta(days=max(rule.max_delay_days, 1) if rule else 60),
             "max_instalments": max(rule.max_instalments, 2) if rule else 6,
@@ -370,6 +375,18 @@ class ArrearsPaymentLink(models.Model):
         return self.env["arrears.plan.request"]._ask(
             self.case_id, kind, delay_until=delay_until, instalment_count=instalment_count, note=(note or "")[:1000]
         )
+
+    def _contest(self, receipt_ids, reason, note=None, files=()):
+        """A contest of receipts from the customer page (see ``arrears.contest._open``).
+
+        :param receipt_ids: the ids the page sent, checked there against the case's open receipts
+        :param files: ``[(name, bytes)]`` as sent
+        """
+        self.ensure_one()
+        if not self._is_payable():
+            raise UserError(self.env._("Nothing is due on this link any more."))
+        receipts = self.env["insurance.premium.receipt"].browse(receipt_ids).exists()
+        return self.env["arrears.contest"]._open(self.case_id, receipts, reason, note, files)
 
     def _demo_open(self):
         """Whether the demo provider's pages answer for this link (a person turned it on for the company)."""

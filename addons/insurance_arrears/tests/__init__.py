@@ -17,3 +17,4 @@ from . import test_company_rules
 from . import test_receipt_invoice
 from . import test_receipt_import
 from . import test_page_documents
+from . import test_contest

@@ -434,6 +434,20 @@ class ArrearsCase(models.Model):
         self.filtered(lambda c: c.dunning_pause == "plan").dunning_pause = False
         return res
 
+    def _on_contest_opened(self):
+        res = super()._on_contest_opened()
+        # No reminder while an accountant checks what the debtor says; a pause by hand or for a plan stays.
+        self.filtered(lambda c: c.state == "open" and not c.dunning_pause).dunning_pause = "dispute"
+        return res
+
+    def _on_contest_answered(self):
+        res = super()._on_contest_answered()
+        # Back on the ladder where it stood once no contest of the case awaits an answer.
+        self.filtered(
+            lambda c: c.dunning_pause == "dispute" and "pending" not in c.contest_ids.mapped("state")
+        ).dunning_pause = False
+        return res
+
     def action_dunning_resume(self):
         self.write({"dunning_pause": False})
 

@@ -332,6 +332,44 @@ class TestDunningNotices(DunningCommon):
         self._run("2026-02-10")
         self.assertEqual(case.dunning_level_id, self.levels[1], "the ladder goes on from where it stood")
 
+    def test_a_contest_from_the_page_pauses_the_ladder_until_every_answer(self):
+        self._run("2026-01-05")
+        case = self.case
+        link = case.payment_link_id
+        january, april = self.receipts
+        with freeze_time("2026-01-06"):
+            first = link._contest(january.ids, "paid", note="Payé par chèque")
+        self.assertEqual(case.dunning_pause, "dispute")
+        self.assertFalse(case.dunning_next_date)
+        self._run("2026-04-15")
+        with freeze_time("2026-04-15"):
+            self.env["arrears.case"]._cron_sync()
+        self.assertEqual(case._open_receipts(), january | april, "April's receipt joined the case")
+        self.assertEqual(case.dunning_level_id, self.levels[0], "no reminder while the contest awaits an answer")
+        with freeze_time("2026-04-15"):
+            second = link._contest(april.ids, "amount")
+            first.answer = "Aucun chèque reçu."
+            first.action_refuse()
+        self.assertEqual(case.dunning_pause, "dispute", "another contest still awaits its answer")
+        self._run("2026-04-20")
+        self.assertEqual(case.dunning_level_id, self.levels[0])
+        with freeze_time("2026-04-20"):
+            second.answer = "Le montant est celui du contrat."
+            second.action_refuse()
+        self.assertFalse(case.dunning_pause)
+        self._run("2026-04-21")
+        self.assertEqual(case.dunning_level_id, self.levels[1], "the ladder goes on from where it stood")
+
+    def test_a_contest_leaves_a_pause_by_hand_as_it_is(self):
+        self._run("2026-01-05")
+        case = self.case
+        case.action_dunning_pause("manual", note="Client au téléphone")
+        contest = case.payment_link_id._contest(self.receipts[:1].ids, "other", note="Je conteste")
+        self.assertEqual(case.dunning_pause, "manual")
+        contest.answer = "Le reçu est dû."
+        contest.action_refuse()
+        self.assertEqual(case.dunning_pause, "manual", "the accountant's own pause is the accountant's to lift")
+
     def test_a_manager_who_is_not_administrator_can_run_the_ladder(self):
         manager = self.env["res.users"].create(
             {
