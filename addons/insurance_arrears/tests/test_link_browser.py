@@ -54,6 +54,56 @@ class TestLinkOnAPhone(PlanCommon, HttpCase):
                 console.log("test successful");
             })();
         """
+        self._run_on_a_phone(code, "arrears_link_phone.png")
+        request = self.case.plan_request_ids
+        self.assertEqual((request.kind, request.instalment_count, request.state), ("plan", 2, "granted"))
+
+    def test_contest_a_receipt_with_a_photo_on_a_phone(self):
+        # The debtor opens the contest form, ticks its first receipt, picks "already paid", writes a
+        # word and attaches a PDF through the file input itself, as the phone's picker would.
+        receipt = self.case._open_receipts().sorted("date_due")[0]
+        code = """
+            (async () => {
+                const fail = (message) => console.error(message);
+                const details = document.querySelector("#arrears_contest");
+                details.querySelector("summary").click();
+                if (!details.open) {
+                    return fail("the contest form does not open");
+                }
+                if (document.documentElement.scrollWidth > window.innerWidth + 1) {
+                    return fail("the open form is wider than the phone");
+                }
+                const form = details.querySelector("form");
+                form.querySelector("#arrears_contest_receipt_RECEIPT_ID").checked = true;
+                form.querySelector("select[name=reason]").value = "paid";
+                form.querySelector("textarea[name=note]").value = "Payé par chèque n° 1234";
+                const input = form.querySelector("input[type=file]");
+                const files = new DataTransfer();
+                files.items.add(new File(["%PDF-1.4 cheque"], "cheque.pdf", {type: "application/pdf"}));
+                input.files = files.files;
+                const response = await fetch(form.action, {method: "POST", body: new FormData(form)});
+                const html = await response.text();
+                document.open();
+                document.write(html);
+                document.close();
+                if (!document.querySelector("#arrears_contest_received")) {
+                    return fail("no acknowledgement on the answer page");
+                }
+                if (!document.querySelector("#arrears_contests")) {
+                    return fail("the contest is not listed on the page");
+                }
+                console.log("test successful");
+            })();
+        """.replace("RECEIPT_ID", str(receipt.id))
+        self._run_on_a_phone(code, "arrears_contest_phone.png")
+        contest = self.case.contest_ids
+        self.assertEqual((contest.receipt_ids, contest.reason, contest.state), (receipt, "paid", "pending"))
+        self.assertEqual(contest.note, "Payé par chèque n° 1234")
+        self.assertEqual(contest.attachment_ids.mapped("name"), ["cheque.pdf"])
+        self.assertEqual(contest.attachment_ids.raw, b"%PDF-1.4 cheque")
+
+    def _run_on_a_phone(self, code, screenshot):
+        """Run ``code`` on the link's page in Chromium; save the page as it ends, at phone size."""
         shots = []
         wait_code_ok = ChromeBrowser._wait_code_ok
 
@@ -67,9 +117,7 @@ class TestLinkOnAPhone(PlanCommon, HttpCase):
             self.browser_js(f"/arrears/pay/{self.link.token}", code, ready="document.readyState === 'complete'")
         self.assertEqual(len(shots), 1)
         self.assertTrue(shots[0].startswith(b"\x89PNG"), "a screenshot of the page at phone size")
-        path = Path(config["screenshots"]) / get_db_name() / "arrears_link_phone.png"
+        path = Path(config["screenshots"]) / get_db_name() / screenshot
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(shots[0])
         _logger.info("Payment link page at phone size: %s", path)
-        request = self.case.plan_request_ids
-        self.assertEqual((request.kind, request.instalment_count, request.state), ("plan", 2, "granted"))
