@@ -129,7 +129,8 @@ def test_reason_names_are_the_batch_line_s_selection_keys():
         collection.MANDATE_INACTIVE,
         collection.MANDATE_AFTER_DATE,
         collection.UNDER_PLAN,
-    ) == ("zero_amount", "no_mandate", "mandate_inactive", "mandate_after_date", "under_plan")
+        collection.NOTICE_BEFORE_MANDATE,
+    ) == ("zero_amount", "no_mandate", "mandate_inactive", "mandate_after_date", "under_plan", "notice_before_mandate")
 
 
 def test_a_receipt_with_all_in_order_is_debited():
@@ -160,7 +161,18 @@ def test_a_mandate_signed_after_the_collection_date_carries_no_debit():
     signed_late = collection.Mandate(state="active", signature_date=COLLECTION_DATE + timedelta(days=1))
     assert _reason(mandate=signed_late) == collection.MANDATE_AFTER_DATE
     signed_that_day = collection.Mandate(state="active", signature_date=COLLECTION_DATE)
-    assert _reason(mandate=signed_that_day) is None
+    assert _reason(mandate=signed_that_day, notice_date=COLLECTION_DATE - timedelta(days=14)) == (
+        collection.NOTICE_BEFORE_MANDATE
+    ), "a mandate signed that day was pre-notified by no notice"
+
+
+def test_a_notice_sent_before_the_mandate_was_signed_pre_notifies_nothing():
+    # A contract back to direct debit (a mandate signed online): its receipts' notices sent before
+    # gave no mandate reference, and the batch waits for one sent since.
+    signed = collection.Mandate(state="active", signature_date=date(2026, 11, 25))
+    assert _reason(mandate=signed, notice_date=date(2026, 11, 20)) == collection.NOTICE_BEFORE_MANDATE
+    assert _reason(mandate=signed, notice_date=date(2026, 11, 25)) is None, "the notice of the signing day"
+    assert _reason(mandate=signed, notice_date=date(2026, 12, 2)) == collection.NOTICE_LATE, "late comes first"
 
 
 def test_the_mandate_comes_before_the_rejections_and_the_notice():

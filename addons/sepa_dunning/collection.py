@@ -62,6 +62,8 @@ def add_business_days(day, count):
 # Why a debit is not pre-notified (the batch's exclusion reasons).
 NOTICE_MISSING = "notice_missing"
 NOTICE_LATE = "notice_late"
+# A notice sent before the mandate was signed gave no mandate reference: it pre-notifies nothing.
+NOTICE_BEFORE_MANDATE = "notice_before_mandate"
 
 
 def notice_failure(notice_date, prenotification_days, collection_date):
@@ -185,6 +187,7 @@ def exclusion_reason(
         mandate_exclusion(mandate, collection_date)
         or timeline.not_presented_again(rejections, last_represents, max_representations)
         or notice_failure(notice_date, prenotification_days, collection_date)
+        or (NOTICE_BEFORE_MANDATE if notice_date < mandate.signature_date else None)
     )
 
 

@@ -6,6 +6,7 @@ EXCLUSION_REASONS = [
     ("mandate_after_date", "Mandate signed after the collection date"),
     ("notice_missing", "No premium notice sent (pre-notification)"),
     ("notice_late", "Notice sent too late (pre-notification period)"),
+    ("notice_before_mandate", "Notice sent before the mandate was signed"),
     ("zero_amount", "Nothing to collect"),
     ("rejected", "Rejected: not to be presented again"),
     ("represent_limit", "Presented again too many times"),
