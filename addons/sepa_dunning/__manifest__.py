@@ -21,6 +21,7 @@
         # reports
         "report/sepa_debit_batch_report.xml",
         "report/dunning_letter.xml",
+        "report/mandate_signature.xml",
         "report/dunning_report_views.xml",
         # views
         "views/sepa_mandate_views.xml",
@@ -32,6 +33,7 @@
         "views/dunning_policy_views.xml",
         "views/dunning_notice_views.xml",
         "views/arrears_case_views.xml",
+        "views/payment_link_templates.xml",
         "views/menus.xml",
         # dashboards (after the menus and actions they link to)
         "data/dashboards.xml",

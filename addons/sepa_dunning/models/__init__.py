@@ -14,6 +14,7 @@ from . import res_partner_bank
 from . import sepa_debit_batch
 from . import sepa_debit_line
 from . import sepa_mandate
+from . import sepa_mandate_signature
 from . import sepa_return_reason
 from . import sepa_return_import
 from . import sepa_return_line

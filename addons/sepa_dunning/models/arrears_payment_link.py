@@ -1,6 +1,8 @@
 from odoo import models
 from odoo.tools import format_date
 
+from .. import signing
+
 
 class ArrearsPaymentLink(models.Model):
     _inherit = "arrears.payment.link"
@@ -18,3 +20,36 @@ class ArrearsPaymentLink(models.Model):
                 letter,
             )
         return documents
+
+    def _page_values(self, status=None):
+        """The page, and its offer to pay by direct debit: a mandate to sign online (see
+        ``sepa.mandate.signature``). Of a mandate already held, only whether it stopped is shown."""
+        values = super()._page_values(status=status)
+        contract = self.case_id.contract_id
+        mandate = contract.mandate_id
+        signature = self.env["sepa.mandate.signature"].search(
+            [("link_id", "=", self.id), ("state", "in", ("pending", "signed"))], limit=1
+        )
+        values.update(
+            mandate_offered=bool(self.company_id.sepa_creditor_identifier) and values["payable"],
+            mandate_stopped=contract.payment_method == "sepa_dd" and mandate.state in ("blocked", "revoked", "expired"),
+            mandate_signature=signature,
+            mandate_code_minutes=int(signing.CODE_VALIDITY.total_seconds() // 60),
+            mandate_attempts_left=max(signing.MAX_ATTEMPTS - signature.attempt_count, 0),
+        )
+        return values
+
+    def _mandate_start(self, debtor_name, iban):
+        """A mandate to sign from the page: its code sent (``sepa.mandate.signature._start``)."""
+        self.ensure_one()
+        return self.env["sepa.mandate.signature"]._start(self, debtor_name, iban)
+
+    def _mandate_sign(self, code, ip_address=None, user_agent=None):
+        """The code typed back on the page, for the link's own signature awaiting it; never another's."""
+        self.ensure_one()
+        signature = self.env["sepa.mandate.signature"].search(
+            [("link_id", "=", self.id), ("state", "=", "pending")], limit=1
+        )
+        if not signature:
+            return signing.EXPIRED
+        return signature._sign(code, ip_address=ip_address, user_agent=user_agent)

@@ -54,6 +54,7 @@ class SepaMandate(models.Model):
     block_reason = fields.Char(tracking=True, copy=False)
     last_debit_date = fields.Date(readonly=True, copy=False, help="Collection date of the last debit sent.")
     contract_ids = fields.One2many("insurance.contract", "mandate_id", string="Contracts")
+    signature_ids = fields.One2many("sepa.mandate.signature", "mandate_id", string="Signed Online")
     # An amendment waits here until the next debit carries it, then is cleared.
     amend_original_mandate_id = fields.Char(string="Original Reference", readonly=True, copy=False)
     amend_original_creditor_id = fields.Char(string="Original Creditor Identifier", readonly=True, copy=False)

@@ -1,0 +1,194 @@
+import hashlib
+import re
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
+
+from .common import DEBTOR_IBAN, SepaCommon
+
+NEW_IBAN = "FR7630004000031234567890143"
+
+
+@tagged("post_install", "-at_install")
+class TestMandateSignedOnline(SepaCommon, HttpCase):
+    """A debtor whose direct debit stopped signs a new mandate from its payment page with a one-time code."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.policyholder.phone = "+33612345678"
+        cls.policyholder.lang = "en_US"
+        cls.old_mandate = cls._create_mandate(last_debit_date="2026-01-05")
+        # In arrears as a debit rejected leaves it: its case open, the contract still on its mandate.
+        cls.contract = cls._create_contract_in_arrears(payment_method="transfer")
+        cls.contract.write({"payment_method": "sepa_dd", "mandate_id": cls.old_mandate.id})
+        cls.case = cls.contract.case_ids
+        assert cls.case, "the case of the receipts unpaid"
+        cls.link = cls.case._ensure_payment_links()
+
+    def _page(self, link=None):
+        response = self.url_open(f"/arrears/pay/{(link or self.link).token}")
+        self.assertEqual(response.status_code, 200)
+        return response.text
+
+    def _post(self, path, link=None, **data):
+        link = link or self.link
+        csrf = self._page(link).split('name="csrf_token" value="')[1].split('"')[0]
+        response = self.url_open(f"/arrears/pay/{link.token}/{path}", data={"csrf_token": csrf, **data})
+        self.assertEqual(response.status_code, 200)
+        return response.url.rsplit("status=", 1)[-1] if "status=" in response.url else None
+
+    def _ask_code(self, iban=NEW_IBAN, link=None, name="Jeanne Dupont"):
+        return self._post("mandate", link=link, debtor_name=name, iban=iban)
+
+    def _code_sent(self):
+        sms = self.env["sms.sms"].search([("partner_id", "=", self.policyholder.id)], order="id desc", limit=1)
+        return re.search(r"\b(\d{6})\b", sms.body).group(1), sms
+
+    def _signatures(self):
+        return self.env["sepa.mandate.signature"].search([("link_id", "=", self.link.id)])
+
+    @mute_logger("odoo.http", "werkzeug")
+    def test_a_stopped_debit_comes_back_with_a_new_mandate_signed_by_sms_code(self):
+        self.old_mandate.action_block("AC04 Account closed")
+        page = self._page()
+        self.assertIn('id="arrears_mandate_stopped"', page)
+        self.assertNotIn(DEBTOR_IBAN, page, "the page never shows the account of record")
+
+        self.assertEqual(self._ask_code(iban="FR76 3000 4000 0312 3456 7890 144"), "mandate_iban")
+        self.assertEqual(self._ask_code(name="  "), "mandate_invalid")
+        self.assertFalse(self._signatures(), "nothing kept from a refused request")
+
+        self.assertEqual(self._ask_code(iban="fr76 3000 4000 0312 3456 7890 143"), "mandate_code_sent")
+        signature = self._signatures()
+        code, sms = self._code_sent()
+        self.assertEqual(
+            (signature.state, signature.kind, signature.channel, signature.destination, signature.debtor_iban),
+            ("pending", "new", "sms", "+33*******78", NEW_IBAN),
+        )
+        self.assertEqual(sms.number, "+33612345678")
+        self.assertIn(signature.mandate_reference, sms.body)
+        self.assertNotIn(code, signature.sudo().code_digest, "only a digest of the code is kept")
+        page = self._page()
+        self.assertIn('id="arrears_mandate_code_sent"', page)
+        self.assertIn("+33*******78", page)
+        for shown in (signature.mandate_reference, "FR72ZZZ123456", "FR76 **** 0143", "8 weeks"):
+            self.assertIn(shown, page)
+        self.assertNotIn(NEW_IBAN, page, "the IBAN typed is shown masked")
+
+        wrong = "000000" if code != "000000" else "111111"
+        self.assertEqual(self._post("mandate/sign", code=wrong), "mandate_wrong")
+        answer = self.url_open(f"/arrears/pay/{self.link.token}?status=mandate_wrong").text
+        self.assertIn("4 attempt(s) left", answer)
+        self.assertEqual(self._post("mandate/sign", code=f"{code[:3]} {code[3:]}"), "mandate_signed")
+
+        mandate = signature.mandate_id
+        self.assertNotEqual(mandate, self.old_mandate)
+        self.assertEqual(
+            (mandate.name, mandate.state, mandate.signature_date, mandate.debtor_iban, mandate.creditor_identifier),
+            (signature.mandate_reference, "active", fields.Date.today(), NEW_IBAN, "FR72ZZZ123456"),
+        )
+        self.assertFalse(mandate.last_debit_date, "a new mandate: its first debit is FRST")
+        self.assertEqual(self.old_mandate.state, "blocked")
+        self.assertEqual((self.contract.mandate_id, self.contract.payment_method), (mandate, "sepa_dd"))
+        # The evidence: the signed document and its hash, the time, the address, the channel, each try.
+        document = signature.document_id
+        self.assertEqual((document.res_model, document.res_id), ("sepa.mandate", mandate.id))
+        self.assertEqual(signature.document_sha256, hashlib.sha256(document.raw).hexdigest())
+        self.assertIn(signature.mandate_reference, document.raw.decode())
+        self.assertIn("+33*******78", document.raw.decode())
+        self.assertEqual(signature.ip_address, "127.0.0.1")
+        self.assertEqual(signature.attempt_count, 2)
+        self.assertEqual([line.rsplit(": ", 1)[1] for line in signature.attempt_log.splitlines()], ["wrong", "signed"])
+        self.assertIn(signature.document_sha256, mandate.message_ids[0].body)
+        copy = self.env["mail.mail"].search([("email_to", "ilike", "jeanne.dupont@example.com")], order="id desc")[:1]
+        self.assertIn(signature.mandate_reference, copy.subject)
+        self.assertEqual(copy.attachment_ids, document)
+        self.assertIn('id="arrears_mandate_signed"', self._page())
+        self.assertEqual(self._post("mandate/sign", code=code), "mandate_expired", "a code signs once")
+
+        # The open receipts' notices predate the mandate: no batch debits them until a notice since.
+        batch = self._batch(collection_date=fields.Date.today() + timedelta(days=30))
+        receipts = self.case._open_receipts()
+        receipts.notice_date = fields.Date.today() - timedelta(days=20)  # their notices, sent before
+        self.assertEqual({batch._exclusion_reason(receipt, mandate) for receipt in receipts}, {"notice_before_mandate"})
+
+    def test_a_new_account_on_an_active_mandate_is_an_amendment_of_it(self):
+        self.assertEqual(self._ask_code(), "mandate_code_sent")
+        signature = self._signatures()
+        self.assertEqual((signature.kind, signature.mandate_reference), ("amendment", self.old_mandate.name))
+        code, _sms = self._code_sent()
+        self.assertEqual(self._post("mandate/sign", code=code), "mandate_signed")
+        self.assertEqual(signature.mandate_id, self.old_mandate)
+        self.assertEqual(self.env["sepa.mandate"].search_count([("partner_id", "=", self.policyholder.id)]), 1)
+        self.assertEqual(self.old_mandate.debtor_iban, NEW_IBAN)
+        self.assertTrue(self.old_mandate.amend_new_debtor_bank, "another bank: the next debit says SMNDA")
+        self.assertEqual(self.old_mandate.signature_date.isoformat(), "2025-06-01", "the mandate goes on")
+
+    @mute_logger("odoo.http", "werkzeug")
+    def test_a_code_expires_allows_five_tries_and_is_asked_anew(self):
+        self._ask_code()
+        first = self._signatures()
+        code, _sms = self._code_sent()
+        first.sudo().code_sent_at = fields.Datetime.now() - timedelta(minutes=11)
+        self.assertEqual(self._post("mandate/sign", code=code), "mandate_expired")
+        self.assertEqual(first.state, "expired")
+
+        self._ask_code()
+        second = self._signatures() - first
+        code, _sms = self._code_sent()
+        wrong = "000000" if code != "000000" else "111111"
+        outcomes = [self._post("mandate/sign", code=wrong) for _try in range(5)]
+        self.assertEqual(outcomes, ["mandate_wrong"] * 4 + ["mandate_too_many"])
+        self.assertEqual(self._post("mandate/sign", code=code), "mandate_expired", "not even the right code now")
+        self.assertEqual((second.state, second.attempt_count), ("expired", 5))
+        self.assertFalse(self.env["sepa.mandate.signature"].search([("mandate_id", "!=", False)]))
+
+        for _code in range(3):  # five codes a day per link: 2 asked above
+            self.assertEqual(self._ask_code(), "mandate_code_sent")
+        self.assertEqual(self._ask_code(), "mandate_too_many_codes")
+        self.assertEqual(len(self._signatures()), 5)
+
+    @mute_logger("odoo.http", "werkzeug")
+    def test_a_code_signs_only_on_its_own_link_and_never_without_the_page(self):
+        other_contract = self._create_contract_in_arrears(payment_method="transfer")
+        other_link = other_contract.case_ids._ensure_payment_links()
+        self._ask_code()
+        code, _sms = self._code_sent()
+        self.assertEqual(self._post("mandate/sign", link=other_link, code=code), "mandate_expired")
+        csrf_less = self.url_open(f"/arrears/pay/{self.link.token}/mandate/sign", data={"code": code})
+        self.assertEqual(csrf_less.status_code, 400)
+        self.assertEqual(self._signatures().state, "pending", "neither signed it")
+        self.assertFalse(other_contract.mandate_id)
+
+    @mute_logger("odoo.http", "werkzeug")
+    def test_no_code_without_a_number_or_address_of_record_nor_for_a_closed_case(self):
+        self.policyholder.write({"phone": False})
+        self.assertEqual(self._ask_code(), "mandate_code_sent", "by e-mail where there is no mobile")
+        signature = self._signatures()
+        self.assertEqual((signature.channel, signature.destination), ("email", "j" + "*" * 12 + "@example.com"))
+        mail = self.env["mail.mail"].search([("email_to", "ilike", "jeanne.dupont@example.com")], order="id desc")[:1]
+        self.assertIn(signature.mandate_reference, mail.body_html)
+        self.policyholder.write({"email": False})
+        self.assertEqual(self._ask_code(), "mandate_no_contact")
+        self.policyholder.write({"email": "jeanne.dupont@example.com"})
+        csrf = self._page().split('name="csrf_token" value="')[1].split('"')[0]
+        self.link.state = "cancelled"
+        response = self.url_open(
+            f"/arrears/pay/{self.link.token}/mandate", data={"csrf_token": csrf, "debtor_name": "X", "iban": NEW_IBAN}
+        )
+        self.assertIn("status=mandate_closed", response.url)
+        self.assertEqual(len(self._signatures()), 1, "nothing asked on a revoked link")
+
+    def test_the_mandate_and_the_code_speak_the_debtors_language(self):
+        self.policyholder.lang = "fr_FR"
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["sepa_dunning"], ["fr_FR"], overwrite=True)
+        page = self._page()
+        self.assertIn("Payer par prélèvement", page)
+        self._ask_code()
+        _code, sms = self._code_sent()
+        self.assertIn("votre code pour signer le mandat de prélèvement", sms.body)
+        self.assertIn("En signant ce formulaire de mandat", self._page())
