@@ -1,19 +1,25 @@
+import base64
 import hashlib
+import logging
 import re
 from datetime import timedelta
+from pathlib import Path
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import HttpCase, tagged
-from odoo.tools import mute_logger
+from odoo.tests.common import ChromeBrowser, get_db_name
+from odoo.tools import config, mute_logger
 
 from .common import DEBTOR_IBAN, SepaCommon
 
 NEW_IBAN = "FR7630004000031234567890143"
 
+_logger = logging.getLogger(__name__)
 
-@tagged("post_install", "-at_install")
-class TestMandateSignedOnline(SepaCommon, HttpCase):
-    """A debtor whose direct debit stopped signs a new mandate from its payment page with a one-time code."""
+
+class MandateCommon(SepaCommon, HttpCase):
+    """A debtor in arrears on a contract paid by direct debit, its payment link, and the page's forms."""
 
     @classmethod
     def setUpClass(cls):
@@ -49,6 +55,11 @@ class TestMandateSignedOnline(SepaCommon, HttpCase):
 
     def _signatures(self):
         return self.env["sepa.mandate.signature"].search([("link_id", "=", self.link.id)])
+
+
+@tagged("post_install", "-at_install")
+class TestMandateSignedOnline(MandateCommon):
+    """A debtor whose direct debit stopped signs a new mandate from its payment page with a one-time code."""
 
     @mute_logger("odoo.http", "werkzeug")
     def test_a_stopped_debit_comes_back_with_a_new_mandate_signed_by_sms_code(self):
@@ -192,3 +203,60 @@ class TestMandateSignedOnline(SepaCommon, HttpCase):
         _code, sms = self._code_sent()
         self.assertIn("votre code pour signer le mandat de prélèvement", sms.body)
         self.assertIn("En signant ce formulaire de mandat", self._page())
+
+
+@tagged("post_install", "-at_install")
+class TestMandateOnAPhone(MandateCommon):
+    """The mandate signed in a real headless Chromium at a phone's screen size."""
+
+    browser_size = "390,844"
+    touch_enabled = True
+
+    def test_sign_the_mandate_on_a_phone(self):
+        self.old_mandate.action_block("AC04 Account closed")
+        self.assertEqual(self._ask_code(), "mandate_code_sent")
+        code, _sms = self._code_sent()
+        # The page as the debtor's phone shows it with the code sent: the mandate, then the code typed.
+        script = """
+            (async () => {
+                const fail = (message) => console.error(message);
+                const details = document.querySelector("#arrears_mandate");
+                if (!details || !details.open) {
+                    return fail("the mandate is not shown open");
+                }
+                if (!document.querySelector("#arrears_mandate_text")) {
+                    return fail("no mandate text to read");
+                }
+                if (document.documentElement.scrollWidth > window.innerWidth + 1) {
+                    return fail("the mandate is wider than the phone");
+                }
+                const form = document.querySelector("#arrears_mandate_code").form;
+                form.querySelector("#arrears_mandate_code").value = "CODE";
+                const response = await fetch(form.action, {method: "POST", body: new FormData(form)});
+                document.open();
+                document.write(await response.text());
+                document.close();
+                if (!document.querySelector("#arrears_mandate_signed")) {
+                    return fail("no confirmation of the mandate signed");
+                }
+                console.log("test successful");
+            })();
+        """.replace("CODE", code)
+        shots = []
+        wait_code_ok = ChromeBrowser._wait_code_ok
+
+        def wait_then_shoot(browser, *args, **kwargs):
+            result = wait_code_ok(browser, *args, **kwargs)
+            shot = browser._websocket_request("Page.captureScreenshot", params={"format": "png"})
+            shots.append(base64.b64decode(shot["data"]))
+            return result
+
+        with patch.object(ChromeBrowser, "_wait_code_ok", wait_then_shoot):
+            self.browser_js(f"/arrears/pay/{self.link.token}", script, ready="document.readyState === 'complete'")
+        self.assertTrue(shots and shots[0].startswith(b"\x89PNG"), "a screenshot of the page at phone size")
+        path = Path(config["screenshots"]) / get_db_name() / "arrears_mandate_phone.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(shots[0])
+        _logger.info("Mandate signed at phone size: %s", path)
+        self.assertEqual(self.contract.mandate_id.state, "active")
+        self.assertNotEqual(self.contract.mandate_id, self.old_mandate)
