@@ -1,5 +1,8 @@
+import base64
 import contextlib
+import logging
 from datetime import date
+from pathlib import Path
 from unittest.mock import patch
 
 from freezegun import freeze_time
@@ -8,6 +11,8 @@ from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.exceptions import AccessError
 from odoo.fields import Command
 from odoo.tests import new_test_user
+from odoo.tests.common import ChromeBrowser, get_db_name
+from odoo.tools import config
 
 
 @contextlib.contextmanager
@@ -26,6 +31,36 @@ def cron_out_of_time(env, after):
     job = env["ir.cron"].search([], limit=1)  # any job: the crons only ask whether they run in one
     with patch.object(type(env["ir.cron"]), "_commit_progress", commit_progress):
         yield env(context=dict(env.context, cron_id=job.id))
+
+
+_logger = logging.getLogger(__name__)
+
+
+class PhoneBrowserMixin:
+    """A payment link's page in a real headless Chromium at a phone's screen size (with HttpCase)."""
+
+    browser_size = "390,844"  # a common phone, in CSS pixels
+    touch_enabled = True
+
+    def _run_on_a_phone(self, token, code, screenshot):
+        """Run ``code`` on the page of the link of ``token``; save the page as it ends as ``screenshot``."""
+        shots = []
+        wait_code_ok = ChromeBrowser._wait_code_ok
+
+        def wait_then_shoot(browser, *args, **kwargs):
+            result = wait_code_ok(browser, *args, **kwargs)
+            shot = browser._websocket_request("Page.captureScreenshot", params={"format": "png"})
+            shots.append(base64.b64decode(shot["data"]))
+            return result
+
+        with patch.object(ChromeBrowser, "_wait_code_ok", wait_then_shoot):
+            self.browser_js(f"/arrears/pay/{token}", code, ready="document.readyState === 'complete'")
+        self.assertEqual(len(shots), 1)
+        self.assertTrue(shots[0].startswith(b"\x89PNG"), "a screenshot of the page at phone size")
+        path = Path(config["screenshots"]) / get_db_name() / screenshot
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(shots[0])
+        _logger.info("Payment link page at phone size: %s", path)
 
 
 class InsuranceArrearsCommon(AccountTestInvoicingCommon):

@@ -1,23 +1,11 @@
-import base64
-import logging
-from pathlib import Path
-from unittest.mock import patch
-
 from odoo.tests import HttpCase, tagged
-from odoo.tests.common import ChromeBrowser, get_db_name
-from odoo.tools import config
 
-from .common import PlanCommon
-
-_logger = logging.getLogger(__name__)
+from .common import PhoneBrowserMixin, PlanCommon
 
 
 @tagged("post_install", "-at_install")
-class TestLinkOnAPhone(PlanCommon, HttpCase):
+class TestLinkOnAPhone(PhoneBrowserMixin, PlanCommon, HttpCase):
     """The payment link page in a real headless Chromium at a phone's screen size."""
-
-    browser_size = "390,844"  # a common phone, in CSS pixels
-    touch_enabled = True
 
     def test_ask_for_a_plan_on_a_phone(self):
         # The script reads the page as the payer sees it, opens the plan choice, picks two
@@ -54,7 +42,7 @@ class TestLinkOnAPhone(PlanCommon, HttpCase):
                 console.log("test successful");
             })();
         """
-        self._run_on_a_phone(code, "arrears_link_phone.png")
+        self._run_on_a_phone(self.link.token, code, "arrears_link_phone.png")
         request = self.case.plan_request_ids
         self.assertEqual((request.kind, request.instalment_count, request.state), ("plan", 2, "granted"))
 
@@ -95,29 +83,9 @@ class TestLinkOnAPhone(PlanCommon, HttpCase):
                 console.log("test successful");
             })();
         """.replace("RECEIPT_ID", str(receipt.id))
-        self._run_on_a_phone(code, "arrears_contest_phone.png")
+        self._run_on_a_phone(self.link.token, code, "arrears_contest_phone.png")
         contest = self.case.contest_ids
         self.assertEqual((contest.receipt_ids, contest.reason, contest.state), (receipt, "paid", "pending"))
         self.assertEqual(contest.note, "Payé par chèque n° 1234")
         self.assertEqual(contest.attachment_ids.mapped("name"), ["cheque.pdf"])
         self.assertEqual(contest.attachment_ids.raw, b"%PDF-1.4 cheque")
-
-    def _run_on_a_phone(self, code, screenshot):
-        """Run ``code`` on the link's page in Chromium; save the page as it ends, at phone size."""
-        shots = []
-        wait_code_ok = ChromeBrowser._wait_code_ok
-
-        def wait_then_shoot(browser, *args, **kwargs):
-            result = wait_code_ok(browser, *args, **kwargs)
-            shot = browser._websocket_request("Page.captureScreenshot", params={"format": "png"})
-            shots.append(base64.b64decode(shot["data"]))
-            return result
-
-        with patch.object(ChromeBrowser, "_wait_code_ok", wait_then_shoot):
-            self.browser_js(f"/arrears/pay/{self.link.token}", code, ready="document.readyState === 'complete'")
-        self.assertEqual(len(shots), 1)
-        self.assertTrue(shots[0].startswith(b"\x89PNG"), "a screenshot of the page at phone size")
-        path = Path(config["screenshots"]) / get_db_name() / screenshot
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(shots[0])
-        _logger.info("Payment link page at phone size: %s", path)

@@ -1,21 +1,15 @@
-import base64
 import hashlib
-import logging
 import re
 from datetime import timedelta
-from pathlib import Path
-from unittest.mock import patch
 
 from odoo import fields
+from odoo.addons.insurance_arrears.tests.common import PhoneBrowserMixin
 from odoo.tests import HttpCase, tagged
-from odoo.tests.common import ChromeBrowser, get_db_name
-from odoo.tools import config, mute_logger
+from odoo.tools import mute_logger
 
 from .common import DEBTOR_IBAN, SepaCommon
 
 NEW_IBAN = "FR7630004000031234567890143"
-
-_logger = logging.getLogger(__name__)
 
 
 class MandateCommon(SepaCommon, HttpCase):
@@ -206,11 +200,8 @@ class TestMandateSignedOnline(MandateCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestMandateOnAPhone(MandateCommon):
+class TestMandateOnAPhone(PhoneBrowserMixin, MandateCommon):
     """The mandate signed in a real headless Chromium at a phone's screen size."""
-
-    browser_size = "390,844"
-    touch_enabled = True
 
     def test_sign_the_mandate_on_a_phone(self):
         self.old_mandate.action_block("AC04 Account closed")
@@ -242,21 +233,6 @@ class TestMandateOnAPhone(MandateCommon):
                 console.log("test successful");
             })();
         """.replace("CODE", code)
-        shots = []
-        wait_code_ok = ChromeBrowser._wait_code_ok
-
-        def wait_then_shoot(browser, *args, **kwargs):
-            result = wait_code_ok(browser, *args, **kwargs)
-            shot = browser._websocket_request("Page.captureScreenshot", params={"format": "png"})
-            shots.append(base64.b64decode(shot["data"]))
-            return result
-
-        with patch.object(ChromeBrowser, "_wait_code_ok", wait_then_shoot):
-            self.browser_js(f"/arrears/pay/{self.link.token}", script, ready="document.readyState === 'complete'")
-        self.assertTrue(shots and shots[0].startswith(b"\x89PNG"), "a screenshot of the page at phone size")
-        path = Path(config["screenshots"]) / get_db_name() / "arrears_mandate_phone.png"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(shots[0])
-        _logger.info("Mandate signed at phone size: %s", path)
+        self._run_on_a_phone(self.link.token, script, "arrears_mandate_phone.png")
         self.assertEqual(self.contract.mandate_id.state, "active")
         self.assertNotEqual(self.contract.mandate_id, self.old_mandate)
