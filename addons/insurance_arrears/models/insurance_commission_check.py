@@ -87,24 +87,13 @@ class InsuranceCommissionCheck(models.Model):
         """Line values: each statement line with its receipt and both commissions, then our receipts it omits."""
         self.ensure_one()
         profile = self.profile_id
-        read = [line for line in lines if isinstance(line, receipt_files.CommissionLine)]
-        contracts = self.env["insurance.contract"].search(
-            [
-                ("company_id", "=", self.company_id.id),
-                (profile.contract_key, "in", list({line.policy for line in read})),
-            ]
+        by_key, by_reference, by_period = profile._lookup(
+            self.company_id,
+            [line.policy for line in lines if isinstance(line, receipt_files.CommissionLine)],
+            our_numbers=True,
         )
-        by_key = {contract[profile.contract_key]: contract for contract in contracts}
         insurer = self.insurer_id.commercial_partner_id
         receipt_domain = [("cancelled", "=", False), ("company_id", "=", self.company_id.id)]
-        receipts = self.env["insurance.premium.receipt"].search([*receipt_domain, ("contract_id", "in", contracts.ids)])
-        by_reference = {}
-        by_period = {}
-        for receipt in receipts:
-            for reference in (receipt.insurer_reference, receipt.name):
-                if reference:
-                    by_reference[receipt.contract_id.id, reference] = receipt
-            by_period[receipt.contract_id.id, receipt.period_start] = receipt
         values = []
         named = self.env["insurance.premium.receipt"]
         for line in lines:

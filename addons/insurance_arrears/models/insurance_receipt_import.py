@@ -81,6 +81,29 @@ class InsuranceReceiptImportProfile(models.Model):
     column_commission = fields.Char(string="Commission Column", default="commission")
     column_kind = fields.Char(string="Line Kind Column", default="kind", help="Receipt, or cancellation.")
 
+    def _lookup(self, company, policies, our_numbers=False):
+        """The contracts a file's policy numbers name, and their live receipts, as every file of the insurer is read.
+
+        :param policies: the policy numbers of the file, as this profile's ``contract_key`` reads them
+        :param our_numbers: a receipt is also found by our own number (a commission statement may quote it)
+        :return: ``(by_policy, by_reference, by_period)``: the company's contracts by policy number; their
+            receipts not cancelled by ``(contract id, receipt number)`` and by ``(contract id, period start)``
+        """
+        self.ensure_one()
+        contracts = self.env["insurance.contract"].search(
+            [("company_id", "=", company.id), (self.contract_key, "in", list(set(policies)))]
+        )
+        receipts = self.env["insurance.premium.receipt"].search(
+            [("contract_id", "in", contracts.ids), ("cancelled", "=", False)]
+        )
+        by_reference, by_period = {}, {}
+        for receipt in receipts:
+            for reference in (receipt.insurer_reference, our_numbers and receipt.name):
+                if reference:
+                    by_reference[receipt.contract_id.id, reference] = receipt
+            by_period[receipt.contract_id.id, receipt.period_start] = receipt
+        return {contract[self.contract_key]: contract for contract in contracts}, by_reference, by_period
+
     def _profile(self):
         """The plain description of the layout that ``receipt_files`` reads."""
         self.ensure_one()
@@ -155,20 +178,9 @@ class InsuranceReceiptImport(models.Model):
     def _match(self, lines):
         """Line values: each read line with its contract, its existing receipt and what confirming does."""
         self.ensure_one()
-        profile = self.profile_id
-        read = [line for line in lines if isinstance(line, receipt_files.ReceiptLine)]
-        contracts = self.env["insurance.contract"].search(
-            [
-                ("company_id", "=", self.company_id.id),
-                (profile.contract_key, "in", list({line.policy for line in read})),
-            ]
+        by_key, by_reference, by_period = self.profile_id._lookup(
+            self.company_id, [line.policy for line in lines if isinstance(line, receipt_files.ReceiptLine)]
         )
-        by_key = {contract[profile.contract_key]: contract for contract in contracts}
-        receipts = self.env["insurance.premium.receipt"].search(
-            [("contract_id", "in", contracts.ids), ("cancelled", "=", False)]
-        )
-        by_reference = {(r.contract_id.id, r.insurer_reference): r for r in receipts if r.insurer_reference}
-        by_period = {(r.contract_id.id, r.period_start): r for r in receipts}
         in_file = set()
         values = []
         for line in lines:
