@@ -22,12 +22,14 @@ class MandateSigningController(ArrearsPaymentLinkController):
     @http.route(
         f"{PAGE_ROUTE}/<string:token>/mandate/sign", type="http", auth="public", methods=["POST"], sitemap=False
     )
-    def mandate_sign(self, token, code=None, **kwargs):
-        """The code typed back: each try is kept, whatever it gives."""
+    def mandate_sign(self, token, code=None, collect_open=None, **kwargs):
+        """The code typed back: each try is kept, whatever it gives; ``collect_open`` is the debtor's
+        ticked box "collect what I owe by this debit"."""
         link = self._link(token)
         outcome = link._mandate_sign(
             code,
             ip_address=request.httprequest.remote_addr,
             user_agent=request.httprequest.user_agent.string,
+            collect_open=collect_open == "1",
         )
         return request.redirect(link._page_path(f"mandate_{outcome}"))

@@ -44,6 +44,7 @@ class ArrearsCase(models.Model):
         [
             ("plan", "Payment Plan"),
             ("dispute", "Dispute"),
+            ("direct_debit", "Direct Debit to Come"),
             ("manual", "Paused by Hand"),
         ],
         string="Dunning Paused",
@@ -211,6 +212,7 @@ class ArrearsCase(models.Model):
             # not closed yet must not be dunned. The next call finishes the sync first.
             return False
         today = fields.Date.context_today(self)
+        self.search([("state", "=", "open"), ("dunning_pause", "=", "direct_debit")])._resume_after_direct_debit(today)
         cases = self.search(self._dunning_domain(today), order="id")
         cron = self.env["ir.cron"]
         cron._commit_progress_in_cron(remaining=len(cases))
@@ -442,11 +444,23 @@ class ArrearsCase(models.Model):
 
     def _on_contest_answered(self):
         res = super()._on_contest_answered()
-        # Back on the ladder where it stood once no contest of the case awaits an answer.
-        self.filtered(
+        # Back on the ladder where it stood once no contest of the case awaits an answer,
+        # unless a debit the debtor asked for is still to come.
+        answered = self.filtered(
             lambda c: c.dunning_pause == "dispute" and "pending" not in c.contest_ids.mapped("state")
-        ).dunning_pause = False
+        )
+        answered.dunning_pause = "direct_debit"
+        answered._resume_after_direct_debit(fields.Date.context_today(self))
         return res
+
+    def _resume_after_direct_debit(self, today):
+        """Back on the ladder, where it stood, once no open receipt of the case awaits its direct debit
+        (collected, the case closes; rejected, or left out of its batch, the dunning goes on)."""
+        done = self.filtered(
+            lambda case: not any(receipt._awaits_direct_debit(today) for receipt in case._open_receipts())
+        )
+        done.dunning_pause = False
+        return done
 
     def action_dunning_resume(self):
         self.write({"dunning_pause": False})

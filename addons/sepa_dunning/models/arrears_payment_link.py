@@ -36,6 +36,7 @@ class ArrearsPaymentLink(models.Model):
             mandate_signature=signature,
             mandate_code_minutes=int(signing.CODE_VALIDITY.total_seconds() // 60),
             mandate_attempts_left=max(signing.MAX_ATTEMPTS - signature.attempt_count, 0),
+            mandate_collectable=signature._collectable_receipts() if signature.state == "pending" else False,
         )
         return values
 
@@ -44,7 +45,7 @@ class ArrearsPaymentLink(models.Model):
         self.ensure_one()
         return self.env["sepa.mandate.signature"]._start(self, debtor_name, iban)
 
-    def _mandate_sign(self, code, ip_address=None, user_agent=None):
+    def _mandate_sign(self, code, ip_address=None, user_agent=None, collect_open=False):
         """The code typed back on the page, for the link's own signature awaiting it; never another's."""
         self.ensure_one()
         signature = self.env["sepa.mandate.signature"].search(
@@ -52,4 +53,4 @@ class ArrearsPaymentLink(models.Model):
         )
         if not signature:
             return signing.EXPIRED
-        return signature._sign(code, ip_address=ip_address, user_agent=user_agent)
+        return signature._sign(code, ip_address=ip_address, user_agent=user_agent, collect_open=collect_open)

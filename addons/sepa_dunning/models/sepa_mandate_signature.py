@@ -2,7 +2,7 @@ import re
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import html_escape
+from odoo.tools import format_amount, format_date, html_escape
 
 from .. import signing
 from ..iso20022.pain008 import SepaInputError, check_iban
@@ -73,6 +73,15 @@ class SepaMandateSignature(models.Model):
     mandate_id = fields.Many2one("sepa.mandate", readonly=True, index="btree_not_null", check_company=True)
     document_id = fields.Many2one("ir.attachment", string="Signed Mandate", readonly=True)
     document_sha256 = fields.Char(string="SHA-256 of the Signed Mandate", readonly=True)
+    collect_open_receipts = fields.Boolean(
+        string="Open Receipts Debited Too",
+        readonly=True,
+        help="At signing, the debtor asked for the receipts it owes to be collected by the first debit the "
+        "pre-notification allows.",
+    )
+    collected_receipt_ids = fields.Many2many(
+        "insurance.premium.receipt", string="Receipts Announced for Debit", readonly=True
+    )
 
     # -------------------------------------------------------------------------
     # From the page
@@ -196,8 +205,12 @@ class SepaMandateSignature(models.Model):
             )
             self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
 
-    def _sign(self, code, ip_address=None, user_agent=None):
+    def _sign(self, code, ip_address=None, user_agent=None, collect_open=False):
         """The code typed back: each try logged; the right one in time makes the mandate.
+
+        :param collect_open: the debtor ticked "collect what I owe by this debit": the
+            case's open receipts are announced for the first debit allowed
+            (:meth:`_collect_open_receipts`)
 
         :return: one of :mod:`..signing`'s outcomes (``signed``, ``wrong``, ``expired``,
             ``too_many``); an answered or dropped signature gives ``expired``
@@ -219,11 +232,56 @@ class SepaMandateSignature(models.Model):
         if outcome in (signing.EXPIRED, signing.TOO_MANY):
             values["state"] = "expired"
         if outcome == signing.SIGNED:
-            values.update(state="signed", signed_at=now, ip_address=ip_address, user_agent=(user_agent or "")[:250])
+            values.update(
+                state="signed",
+                signed_at=now,
+                ip_address=ip_address,
+                user_agent=(user_agent or "")[:250],
+                collect_open_receipts=bool(collect_open),
+            )
         self.write(values)
         if outcome == signing.SIGNED:
             self._make_mandate()
+            if collect_open:
+                self._collect_open_receipts()
         return outcome
+
+    def _collectable_receipts(self):
+        """The case's open receipts the new mandate may collect: none under a granted delay or plan
+        (its own dates stand), none the debtor contests while the answer is pending."""
+        self.ensure_one()
+        case = self.case_id
+        if case.state != "open" or case._active_plan():
+            return self.env["insurance.premium.receipt"]
+        contested = case.contest_ids.filtered(lambda contest: contest.state == "pending").receipt_ids
+        return case._open_receipts() - contested
+
+    def _collect_open_receipts(self):
+        """The debtor's choice at signing: each collectable receipt gets a new premium notice, dated
+        after the signature, that announces the first debit the pre-notification allows; the batch
+        of that date takes it. Meanwhile the case's dunning waits for that debit
+        (``arrears.case._resume_after_direct_debit``)."""
+        self.ensure_one()
+        receipts = self._collectable_receipts()
+        if not receipts:
+            return receipts
+        receipts._send_notices()
+        self.collected_receipt_ids = receipts
+        case = self.case_id
+        if not case.dunning_pause:
+            case.dunning_pause = "direct_debit"
+        debit_dates = sorted({receipt._notice_debit_date() for receipt in receipts})
+        case.message_post(
+            body=self.env._(
+                "At signing, the debtor asked for what it owes to be debited: receipts %(receipts)s "
+                "(%(amount)s) announced for the direct debit of %(date)s.",
+                receipts=", ".join(receipts.mapped("name")),
+                amount=format_amount(self.env, sum(receipts.mapped("amount_residual")), case.currency_id),
+                date=format_date(self.env, debit_dates[-1]),
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+        return receipts
 
     def _make_mandate(self):
         """The signed mandate: created or amended, the contract back on direct debit, the evidence kept."""

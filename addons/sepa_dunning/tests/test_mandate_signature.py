@@ -120,6 +120,68 @@ class TestMandateSignedOnline(MandateCommon):
         receipts.notice_date = fields.Date.today() - timedelta(days=20)  # their notices, sent before
         self.assertEqual({batch._exclusion_reason(receipt, mandate) for receipt in receipts}, {"notice_before_mandate"})
 
+    @mute_logger("odoo.http", "werkzeug")
+    def test_what_is_owed_is_debited_too_when_the_debtor_ticks_it_at_signing(self):
+        self.old_mandate.action_block("AC04 Account closed")
+        january, april = self.case._open_receipts().sorted("date_due")
+        contest = self.env["arrears.contest"]._open(self.case, april, "amount", "Not this amount.", [])
+        april_noticed = april.notice_date
+        self.assertEqual(self._ask_code(), "mandate_code_sent")
+        page = self._page()
+        self.assertIn('id="arrears_mandate_collect_open"', page)
+        self.assertRegex(page, r"Also collect what I owe now\s*\([^<]*<span[^>]*>275\.00<", "not the contested one")
+        code, _sms = self._code_sent()
+        self.assertEqual(self._post("mandate/sign", code=code, collect_open="1"), "mandate_signed")
+
+        signature = self._signatures()
+        mandate = signature.mandate_id
+        self.assertTrue(signature.collect_open_receipts, "the choice is part of the evidence")
+        self.assertEqual(signature.collected_receipt_ids, january, "not the receipt contested, awaiting an answer")
+        today = fields.Date.today()
+        self.assertEqual((january.notice_date, april.notice_date), (today, april_noticed))
+        notice = january.message_ids.filtered(lambda m: self.policyholder in m.partner_ids)[:1]
+        debit_date = january._notice_debit_date()
+        self.assertGreater(debit_date, today)
+        self.assertIn(mandate.name, notice.body, "the new notice announces the debit under the new mandate")
+        self.assertEqual(self.case.dunning_pause, "dispute", "the contest's pause stands")
+        self.assertIn(january.name, self.case.message_ids[0].body)
+        self.assertIn('id="arrears_mandate_signed"', self._page())
+
+        # The batch of the announced date takes it; the one before may not (the notice's period).
+        self.assertFalse(self._batch(collection_date=debit_date)._exclusion_reason(january, mandate))
+        self.assertEqual(
+            self._batch(collection_date=today + timedelta(days=1))._exclusion_reason(january, mandate), "notice_late"
+        )
+        # The contest refused: the dunning still waits for January's debit.
+        contest.answer = "The amount is the one of your contract."
+        contest.action_refuse()
+        self.assertEqual(self.case.dunning_pause, "direct_debit")
+
+    def test_the_dunning_waits_for_the_debit_asked_at_signing_and_resumes_if_it_does_not_come(self):
+        self.old_mandate.action_block("AC04 Account closed")
+        level = self.case.dunning_step
+        # As the page signs (its public user's sudo link).
+        Signature = self.env["sepa.mandate.signature"].sudo()
+        signature = Signature._start(self.link.sudo(), "Jeanne Dupont", NEW_IBAN, send=False)
+        self.assertEqual(signature._sign(signature._new_code(), collect_open=False), "signed")
+        self.assertFalse(self.case.dunning_pause, "not asked: the dunning goes on, the page's link pays")
+        self.assertFalse(signature.collected_receipt_ids)
+
+        signature = Signature._start(self.link.sudo(), "Jeanne Dupont", NEW_IBAN, send=False)
+        self.assertEqual(signature._sign(signature._new_code(), collect_open=True), "signed")
+        receipts = self.case._open_receipts()
+        self.assertEqual(signature.collected_receipt_ids, receipts)
+        self.assertEqual(self.case.dunning_pause, "direct_debit")
+        today = fields.Date.today()
+        debit_date = max(receipts.mapped(lambda receipt: receipt._notice_debit_date()))
+        for day in (today, debit_date):
+            self.assertFalse(self.case._dunning_advance(day), "no reminder for a premium its debtor has us debit")
+            self.assertFalse(self.case._resume_after_direct_debit(day))
+        # No batch took them (the accountant left them out): past the day, the ladder goes on where it stood.
+        self.assertEqual(self.case._resume_after_direct_debit(debit_date + timedelta(days=1)), self.case)
+        self.assertFalse(self.case.dunning_pause)
+        self.assertEqual(self.case.dunning_step, level)
+
     def test_a_new_account_on_an_active_mandate_is_an_amendment_of_it(self):
         self.assertEqual(self._ask_code(), "mandate_code_sent")
         signature = self._signatures()
