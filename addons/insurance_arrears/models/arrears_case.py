@@ -86,6 +86,12 @@ class ArrearsCase(models.Model):
     amount_fees = fields.Monetary(string="Fees Due", compute="_compute_amounts", store=True)
     amount_due = fields.Monetary(compute="_compute_amounts", store=True, help="Premiums and fees due now.")
     oldest_due_date = fields.Date(compute="_compute_amounts", store=True, index=True)
+    amount_contested = fields.Monetary(
+        string="Contested",
+        compute="_compute_amount_contested",
+        store=True,
+        help="Part of the amount due that the debtor contests, awaiting our answer: not claimed meanwhile.",
+    )
     ageing = fields.Selection(
         AGEING_SELECTION,
         compute="_compute_ageing",
@@ -117,6 +123,25 @@ class ArrearsCase(models.Model):
 
     def _open_receipts(self):
         return self.receipt_ids.filtered(lambda r: r.state == "open" and r.amount_residual > 0)
+
+    def _contested_receipts(self):
+        """The open receipts of these cases that a contest awaiting our answer holds."""
+        contests = self.contest_ids.filtered(lambda contest: contest.state == "pending")
+        return self._open_receipts() & contests.receipt_ids
+
+    def _claimed_receipts(self):
+        """The open receipts these cases claim now: all but the contested ones."""
+        return self._open_receipts() - self._contested_receipts()
+
+    def _amount_claimed(self):
+        """What the case asks the debtor for now: all that is due but what it contests."""
+        self.ensure_one()
+        return self.currency_id.round(self.amount_due - self.amount_contested)
+
+    @api.depends("contest_ids.state", "contest_ids.receipt_ids", "receipt_ids.amount_residual", "receipt_ids.state")
+    def _compute_amount_contested(self):
+        for case in self:
+            case.amount_contested = sum(case._contested_receipts().mapped("amount_residual"))
 
     @api.depends("receipt_ids.amount_residual", "receipt_ids.state")
     def _compute_open_receipt_ids(self):

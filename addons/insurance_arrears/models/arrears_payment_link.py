@@ -220,6 +220,10 @@ class ArrearsPaymentLink(models.Model):
         if not self._is_payable():
             raise UserError(self.env._("Nothing is due on this link any more."))
         if self.currency_id.compare_amounts(self._amount_to_ask(), 0) <= 0:
+            if not self.case_id._active_plan():
+                raise UserError(
+                    self.env._("Nothing is to be paid now: all that is due awaits our answer to your contest.")
+                )
             raise UserError(self.env._("Nothing is to be paid now: your next instalment is collected by direct debit."))
 
     def _is_open_to_payer(self):
@@ -269,7 +273,8 @@ class ArrearsPaymentLink(models.Model):
             "insurer_name": case.insurer_id.name,
             "receipts": case._open_receipts().sorted("date_due"),
             "fees": case._fee_lines().filtered(lambda fee: fee.amount_residual > 0).sorted("date"),
-            "amount_due": case.amount_due,
+            "amount_due": case._amount_claimed(),
+            "amount_contested": case.amount_contested,
             "payable": self._is_payable(),
             "documents": [(key, label) for key, (label, _report, _record) in self._page_documents().items()],
             "status": status,
@@ -352,12 +357,13 @@ class ArrearsPaymentLink(models.Model):
         }
 
     def _amount_to_ask(self):
-        """What the payer is asked for now: all that is due, or the instalments due under a granted plan."""
+        """What the payer is asked for now: all that is due but what it contests, or the instalments due
+        under a granted plan."""
         self.ensure_one()
         case = self.case_id
         plan = case._active_plan()
         if not plan:
-            return case.amount_due
+            return case._amount_claimed()
         schedule = [(i.date_due, Decimal(str(i.amount)), i.collection == "link") for i in plan.instalment_ids]
         amount = plans.amount_to_ask(
             schedule,
@@ -444,7 +450,9 @@ class ArrearsPaymentLink(models.Model):
         # Settling the case closes its links: remember that this one was live, and whether the cover was off.
         was_active = self.state == "active"
         was_suspended = case.contract_id.state == "suspended"
-        receivable = case._open_receivable_lines()
+        # What the page asked for first; a contested receipt only with what is left over.
+        contested = case._contested_receipts().move_id._arrears_open_receivables()
+        receivable = case._open_receivable_lines() - contested
         # The caller may be a public route or a webhook: work in the link's company.
         payment = (
             self.env["account.payment"]
@@ -467,6 +475,8 @@ class ArrearsPaymentLink(models.Model):
         )
         counterpart = payment._arrears_counterpart(receivable.account_id)
         currency = self.currency_id
+        if contested and counterpart.filtered(lambda line: not line.reconciled):
+            self.env["account.move.line"]._arrears_reconcile([contested + counterpart])
         # What the receipts did not absorb stays as the client's credit.
         excess = -sum(counterpart.mapped("amount_residual")) if counterpart else amount
         values = {"amount_paid": self.amount_paid + amount}

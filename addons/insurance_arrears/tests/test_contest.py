@@ -155,6 +155,39 @@ class TestContest(PaymentLinkCommon, HttpCase):
         self.assertEqual(response.status_code, 404, "a revoked link takes nothing")
         self.assertEqual(len(self.case.contest_ids), 2)
 
+    @mute_logger("odoo.http", "werkzeug")
+    def test_the_page_asks_for_what_is_not_contested_and_the_payment_settles_that(self):
+        january, april = self.receipts
+        self.assertEqual(self._contest(january.ids), "contest_received")
+        self.assertEqual((self.case.amount_due, self.case.amount_contested), (550.0, 275.0))
+        page = self._page()
+        self.assertRegex(page, rf"{january.name}\s*<span[^>]*>contested</span>")
+        self.assertNotRegex(page, rf"{april.name}\s*<span[^>]*>contested</span>")
+        self.assertIn('id="arrears_amount_contested"', page)
+        self.assertRegex(page, r"Total due now</td>\s*<td[^>]*>[^<]*<span[^>]*>275\.00<")
+        self.assertRegex(page, r"Pay\s*[^<]*<span[^>]*>275\.00</span>\s*now")
+
+        # Paid as the page asks (the demo provider): April is settled, not January, the oldest but contested.
+        csrf = self._csrf()
+        self.url_open(f"/arrears/pay/{self.link.token}/checkout", data={"csrf_token": csrf})
+        self.url_open(f"/arrears/pay/{self.link.token}/demo/success", data={"csrf_token": csrf})
+        self.assertEqual(self.link.amount_paid, 275.0)
+        self.assertEqual((january.amount_residual, april.amount_residual), (275.0, 0.0))
+        self.assertFalse(self.link.overpaid)
+        self.assertEqual((self.case.state, self.case.amount_contested), ("open", 275.0))
+        page = self._page()
+        self.assertIn('id="arrears_all_contested"', page, "nothing to pay while January awaits our answer")
+        self.assertRegex(page, r'id="arrears_pay_now"\s+disabled=')
+        with self.assertRaisesRegex(UserError, "awaits our answer to your contest"):
+            self.link._check_checkout()
+
+    def test_a_payment_of_more_than_asked_settles_the_contested_receipt_with_the_rest(self):
+        january, april = self.receipts
+        self.link._contest(april.ids, "amount")
+        self.link._register_payment(550.0)
+        self.assertEqual((january.amount_residual, april.amount_residual), (0.0, 0.0))
+        self.assertFalse(self.link.overpaid, "nothing left as a credit while a receipt was open")
+
     def test_a_refusal_needs_the_answer_the_debtor_reads_on_the_page_and_by_email(self):
         self._contest(self.receipts[:1].ids)
         contest = self.case.contest_ids

@@ -44,6 +44,7 @@ class ArrearsCase(models.Model):
         [
             ("plan", "Payment Plan"),
             ("dispute", "Dispute"),
+            ("contest", "Contest Awaiting Answer"),
             ("direct_debit", "Direct Debit to Come"),
             ("manual", "Paused by Hand"),
         ],
@@ -212,7 +213,10 @@ class ArrearsCase(models.Model):
             # not closed yet must not be dunned. The next call finishes the sync first.
             return False
         today = fields.Date.context_today(self)
-        self.search([("state", "=", "open"), ("dunning_pause", "=", "direct_debit")])._resume_after_direct_debit(today)
+        # Few cases: those waiting on a contest (a receipt due since is claimed) or on a debit asked for.
+        self.search(
+            [("state", "=", "open"), ("dunning_pause", "in", ("contest", "direct_debit"))]
+        )._pause_for_contests_and_debits(today)
         cases = self.search(self._dunning_domain(today), order="id")
         cron = self.env["ir.cron"]
         cron._commit_progress_in_cron(remaining=len(cases))
@@ -272,11 +276,11 @@ class ArrearsCase(models.Model):
         cases = self.browse([case.id for case, _level, _index in reached])
         link_by_case = {link.case_id: link for link in cases._ensure_payment_links()}
         fee_items = self._dunning_charge_fees([(case, level) for case, level, _index in reached if level.fee_amount])
-        # The receipts each notice lists, read in one query for the whole chunk.
+        # The receipts each notice claims, read in one query for the whole chunk: not the contested ones.
         open_receipts = self.env["insurance.premium.receipt"].search(
             [("case_id", "in", cases.ids), ("state", "=", "open"), ("amount_residual", ">", 0)]
         )
-        receipts_by_case = open_receipts.grouped("case_id")
+        receipts_by_case = (open_receipts - cases._contested_receipts()).grouped("case_id")
         no_receipt = self.env["insurance.premium.receipt"]
         notice_vals = [
             self.env["dunning.notice"]._prepare_notice_vals(
@@ -438,29 +442,46 @@ class ArrearsCase(models.Model):
 
     def _on_contest_opened(self):
         res = super()._on_contest_opened()
-        # No reminder while an accountant checks what the debtor says; a pause by hand or for a plan stays.
-        self.filtered(lambda c: c.state == "open" and not c.dunning_pause).dunning_pause = "dispute"
+        self._pause_for_contests_and_debits(fields.Date.context_today(self))
         return res
 
     def _on_contest_answered(self):
         res = super()._on_contest_answered()
-        # Back on the ladder where it stood once no contest of the case awaits an answer,
-        # unless a debit the debtor asked for is still to come.
-        answered = self.filtered(
-            lambda c: c.dunning_pause == "dispute" and "pending" not in c.contest_ids.mapped("state")
-        )
-        answered.dunning_pause = "direct_debit"
-        answered._resume_after_direct_debit(fields.Date.context_today(self))
+        self._pause_for_contests_and_debits(fields.Date.context_today(self))
         return res
 
-    def _resume_after_direct_debit(self, today):
-        """Back on the ladder, where it stood, once no open receipt of the case awaits its direct debit
-        (collected, the case closes; rejected, or left out of its batch, the dunning goes on)."""
-        done = self.filtered(
-            lambda case: not any(receipt._awaits_direct_debit(today) for receipt in case._open_receipts())
-        )
-        done.dunning_pause = False
-        return done
+    def _pause_for_contests_and_debits(self, today):
+        """The pauses the engine sets and lifts itself (by hand, for a dispute or a plan are people's to lift).
+
+        - ``contest``: the ladder pauses for what the debtor contests, not for the rest. A case whose
+          every open receipt is contested waits while an accountant checks what it says; one that
+          has others goes on claiming them, its notices leaving the contested ones out.
+        - ``direct_debit``: a debit the debtor asked for when signing its mandate is still to come.
+
+        Lifted, the ladder goes on where it stood: once a receipt is left to claim (a contest
+        answered, a new receipt due) or once no receipt awaits its debit (collected, the case
+        closes; rejected or left out of its batch, the dunning goes on).
+
+        :return: the cases whose pause changed
+        """
+        changed = self.browse()
+        for case in self.filtered(
+            lambda c: c.state == "open" and c.dunning_pause in (False, "contest", "direct_debit")
+        ):
+            receipts = case._open_receipts()
+            awaits_debit = any(receipt._awaits_direct_debit(today) for receipt in receipts)
+            if case.dunning_pause == "direct_debit" and awaits_debit:
+                continue
+            if receipts and not case._claimed_receipts():
+                pause = "contest"
+            elif case.dunning_pause and awaits_debit:
+                pause = "direct_debit"
+            else:
+                pause = False
+            if case.dunning_pause != pause:
+                case.dunning_pause = pause
+                changed |= case
+        return changed
 
     def action_dunning_resume(self):
         self.write({"dunning_pause": False})

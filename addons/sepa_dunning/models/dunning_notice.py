@@ -51,7 +51,12 @@ class DunningNotice(models.Model):
     date_sent = fields.Datetime(string="Sent On", readonly=True)
     date_deadline = fields.Date(string="Pay By")
     to_post = fields.Boolean(help="The letter is to be posted, not only printed.")
-    amount_due = fields.Monetary(help="Amount due when the notice was made, fees included.")
+    amount_due = fields.Monetary(
+        help="Amount claimed when the notice was made, fees included, contested receipts left out."
+    )
+    amount_contested = fields.Monetary(
+        string="Contested", help="Receipts the debtor contested, awaiting our answer: told apart, not claimed."
+    )
     fee_amount = fields.Monetary(string="Fees", help="Fees still due when the notice was made, this level's included.")
     fee_line_ids = fields.Many2many(
         "account.move.line",
@@ -104,7 +109,8 @@ class DunningNotice(models.Model):
             "date": today,
             "date_deadline": today + timedelta(days=level.deadline_days),
             "to_post": channel == "letter" and level.channel_post,
-            "amount_due": case.amount_due,
+            "amount_due": case._amount_claimed(),
+            "amount_contested": case.amount_contested,
             "fee_amount": sum(fees.mapped("amount_residual")),
             "fee_line_ids": [fields.Command.set(fees.ids)],
             "fee_line_id": fee_line.id if fee_line else False,

@@ -260,7 +260,7 @@ class SepaMandateSignature(models.Model):
         """The debtor's choice at signing: each collectable receipt gets a new premium notice, dated
         after the signature, that announces the first debit the pre-notification allows; the batch
         of that date takes it. Meanwhile the case's dunning waits for that debit
-        (``arrears.case._resume_after_direct_debit``)."""
+        (``arrears.case._pause_for_contests_and_debits``)."""
         self.ensure_one()
         receipts = self._collectable_receipts()
         if not receipts:

@@ -332,33 +332,45 @@ class TestDunningNotices(DunningCommon):
         self._run("2026-02-10")
         self.assertEqual(case.dunning_level_id, self.levels[1], "the ladder goes on from where it stood")
 
-    def test_a_contest_from_the_page_pauses_the_ladder_until_every_answer(self):
+    def test_a_contest_pauses_the_ladder_for_what_it_contests_and_only_that(self):
         self._run("2026-01-05")
         case = self.case
         link = case.payment_link_id
         january, april = self.receipts
         with freeze_time("2026-01-06"):
             first = link._contest(january.ids, "paid", note="Payé par chèque")
-        self.assertEqual(case.dunning_pause, "dispute")
+        self.assertEqual(case.dunning_pause, "contest", "nothing else to claim: the ladder waits for the answer")
         self.assertFalse(case.dunning_next_date)
+        self.assertEqual((case.amount_due, case.amount_contested, link._amount_to_ask()), (275.0, 275.0, 0.0))
         self._run("2026-04-15")
-        with freeze_time("2026-04-15"):
-            self.env["arrears.case"]._cron_sync()
         self.assertEqual(case._open_receipts(), january | april, "April's receipt joined the case")
-        self.assertEqual(case.dunning_level_id, self.levels[0], "no reminder while the contest awaits an answer")
-        with freeze_time("2026-04-15"):
+        self.assertFalse(case.dunning_pause, "April's receipt is not contested: it is claimed")
+        self.assertEqual(case.dunning_level_id, self.levels[1], "the ladder goes on from where it stood")
+        for notice in self._notices(self.levels[1]):
+            self.assertEqual(
+                (notice.receipt_ids, notice.amount_due, notice.amount_contested), (april, 275.0, 275.0), notice.channel
+            )
+        mail = self._notices(self.levels[1]).filtered(lambda n: n.channel == "email").sudo().mail_id
+        self.assertIn(april.name, mail.body_html)
+        self.assertNotIn(january.name, mail.body_html, "the contested receipt is not claimed")
+        self.assertRegex(mail.body_html, r"Not claimed here: the\s*\$\s*275\.00\s*you contest")
+        self.assertEqual(link._amount_to_ask(), 275.0)
+
+        with freeze_time("2026-04-16"):
             second = link._contest(april.ids, "amount")
+        self.assertEqual(case.dunning_pause, "contest", "everything contested now")
+        with freeze_time("2026-04-20"):
             first.answer = "Aucun chèque reçu."
             first.action_refuse()
-        self.assertEqual(case.dunning_pause, "dispute", "another contest still awaits its answer")
-        self._run("2026-04-20")
-        self.assertEqual(case.dunning_level_id, self.levels[0])
-        with freeze_time("2026-04-20"):
+        self.assertFalse(case.dunning_pause, "January is claimed again while April awaits its answer")
+        self.assertEqual((case.amount_contested, link._amount_to_ask()), (275.0, 275.0))
+        self._run("2026-04-27")  # 10 days after the second reminder, a Monday
+        self.assertEqual(case.dunning_level_id, self.levels[2])
+        self.assertEqual(self._notices(self.levels[2]).receipt_ids, january)
+        with freeze_time("2026-04-28"):
             second.answer = "Le montant est celui du contrat."
             second.action_refuse()
-        self.assertFalse(case.dunning_pause)
-        self._run("2026-04-21")
-        self.assertEqual(case.dunning_level_id, self.levels[1], "the ladder goes on from where it stood")
+        self.assertEqual((case.amount_contested, link._amount_to_ask()), (0.0, 550.0))
 
     def test_a_contest_leaves_a_pause_by_hand_as_it_is(self):
         self._run("2026-01-05")

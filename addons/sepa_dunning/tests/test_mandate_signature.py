@@ -143,8 +143,10 @@ class TestMandateSignedOnline(MandateCommon):
         debit_date = january._notice_debit_date()
         self.assertGreater(debit_date, today)
         self.assertIn(mandate.name, notice.body, "the new notice announces the debit under the new mandate")
-        self.assertEqual(self.case.dunning_pause, "dispute", "the contest's pause stands")
-        self.assertIn(january.name, self.case.message_ids[0].body)
+        self.assertEqual(self.case.dunning_pause, "direct_debit", "April contested, January to be debited")
+        note = self.case.message_ids.filtered(lambda message: "announced for the direct debit" in (message.body or ""))
+        self.assertIn(january.name, note.body)
+        self.assertNotIn(april.name, note.body)
         self.assertIn('id="arrears_mandate_signed"', self._page())
 
         # The batch of the announced date takes it; the one before may not (the notice's period).
@@ -176,9 +178,9 @@ class TestMandateSignedOnline(MandateCommon):
         debit_date = max(receipts.mapped(lambda receipt: receipt._notice_debit_date()))
         for day in (today, debit_date):
             self.assertFalse(self.case._dunning_advance(day), "no reminder for a premium its debtor has us debit")
-            self.assertFalse(self.case._resume_after_direct_debit(day))
+            self.assertFalse(self.case._pause_for_contests_and_debits(day))
         # No batch took them (the accountant left them out): past the day, the ladder goes on where it stood.
-        self.assertEqual(self.case._resume_after_direct_debit(debit_date + timedelta(days=1)), self.case)
+        self.assertEqual(self.case._pause_for_contests_and_debits(debit_date + timedelta(days=1)), self.case)
         self.assertFalse(self.case.dunning_pause)
         self.assertEqual(self.case.dunning_step, level)
 
