@@ -4,7 +4,6 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Command
-from odoo.tools import split_every
 
 from .. import schedule
 
@@ -522,13 +521,9 @@ class InsurancePremiumReceipt(models.Model):
         """
         today = fields.Date.context_today(self)
         receipts = self.search(self._notice_domain(today), order="date_due, id")._notice_due(today)
-        cron = self.env["ir.cron"]
-        cron._commit_progress_in_cron(remaining=len(receipts))
-        for ids in split_every(NOTICE_CHUNK, receipts.ids):
-            chunk = cron._claim(self.browse(ids), self._notice_domain(today))
-            cron._process_or_one_by_one(chunk, lambda records: records._send_notices())
-            if not cron._commit_progress_in_cron(len(ids)):
-                break  # out of time: the cron is called again for the rest
+        self.env["ir.cron"]._process_in_chunks(
+            receipts, NOTICE_CHUNK, self._notice_domain(today), lambda records: records._send_notices()
+        )
         # Kept after the chunks: a run killed before it renders the PDF on its next run.
         self.env["insurance.notice.print"]._render_pending()
         return True

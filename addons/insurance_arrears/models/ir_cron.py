@@ -2,6 +2,7 @@ import contextlib
 import logging
 
 from odoo import api, models
+from odoo.tools import split_every
 
 _logger = logging.getLogger(__name__)
 
@@ -38,6 +39,25 @@ class IrCron(models.Model):
         locked = records.try_lock_for_update()
         locked.invalidate_recordset()
         return locked.filtered_domain(domain)
+
+    @api.model
+    def _process_in_chunks(self, records, size, domain, process):
+        """``process`` the ``records`` in chunks of ``size``, each committed on its own.
+
+        Each chunk is claimed (:meth:`_claim`: locked, read again, still matching
+        ``domain``) and processed whole, else record by record
+        (:meth:`_process_or_one_by_one`). In a cron job, once its time is spent it
+        stops after a chunk and the runner calls the job again for the rest; a run
+        killed half-way, or two at once, process nothing twice.
+
+        :return: whether every chunk was processed (False: out of time)
+        """
+        self._commit_progress_in_cron(remaining=len(records))
+        for ids in split_every(size, records.ids):
+            self._process_or_one_by_one(self._claim(records.browse(ids), domain), process)
+            if not self._commit_progress_in_cron(len(ids)):
+                return False
+        return True
 
     @api.model
     def _process_or_one_by_one(self, records, process):

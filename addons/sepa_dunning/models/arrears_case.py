@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import split_every
 
 from .. import timeline
 
@@ -218,13 +217,9 @@ class ArrearsCase(models.Model):
             [("state", "=", "open"), ("dunning_pause", "in", ("contest", "direct_debit"))]
         )._pause_for_contests_and_debits(today)
         cases = self.search(self._dunning_domain(today), order="id")
-        cron = self.env["ir.cron"]
-        cron._commit_progress_in_cron(remaining=len(cases))
-        for ids in split_every(RUN_CHUNK, cases.ids):
-            chunk = cron._claim(self.browse(ids), self._dunning_domain(today))
-            cron._process_or_one_by_one(chunk, lambda cases: cases._dunning_advance(today)._send())
-            if not cron._commit_progress_in_cron(len(ids)):
-                break
+        self.env["ir.cron"]._process_in_chunks(
+            cases, RUN_CHUNK, self._dunning_domain(today), lambda cases: cases._dunning_advance(today)._send()
+        )
         return True
 
     def action_dunning_run(self):
