@@ -34,6 +34,21 @@ def test_next_business_day_jumps_over_easter():
     assert collection.next_business_day(date(2026, 12, 25)) == date(2026, 12, 28)
 
 
+@pytest.mark.parametrize(
+    ("today", "settled"),
+    [
+        (date(2026, 12, 14), date(2026, 12, 7)),  # Monday: the debits of Monday a week before
+        (date(2026, 12, 13), date(2026, 12, 6)),  # Sunday: up to the Sunday before (a debit of Friday waits)
+        (date(2026, 12, 11), date(2026, 12, 6)),  # Friday: up to the weekend a week before
+        (date(2026, 12, 31), date(2026, 12, 23)),  # 23 December: 24, 28, 29, 30, 31 (Christmas closed)
+    ],
+)
+def test_a_debit_is_collected_once_the_return_window_is_past(today, settled):
+    assert collection.last_settled_collection_date(today) == settled
+    assert collection.add_business_days(settled, collection.RETURN_BUSINESS_DAYS) <= today
+    assert collection.add_business_days(settled + timedelta(days=1), collection.RETURN_BUSINESS_DAYS) > today
+
+
 def test_add_business_days_skips_weekends_and_holidays():
     assert collection.add_business_days(date(2026, 12, 3), 2) == date(2026, 12, 7)  # Thursday -> Monday
     assert collection.add_business_days(date(2026, 12, 23), 2) == date(2026, 12, 28)  # over Christmas

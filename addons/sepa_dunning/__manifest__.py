@@ -23,6 +23,9 @@
         "report/dunning_letter.xml",
         "report/mandate_signature.xml",
         "report/dunning_report_views.xml",
+        "report/debit_receipt.xml",
+        # e-mails attaching the reports
+        "data/debit_receipt_mail.xml",
         # views
         "views/sepa_mandate_views.xml",
         "views/sepa_debit_batch_views.xml",

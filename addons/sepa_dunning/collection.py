@@ -59,6 +59,20 @@ def add_business_days(day, count):
     return day
 
 
+# TARGET2 business days after its collection date within which the debtor's bank may still return a
+# Core direct debit (the return, R-transaction "return"); the debtor's own refund right (8 weeks) aside.
+RETURN_BUSINESS_DAYS = 5
+
+
+def last_settled_collection_date(today, days=RETURN_BUSINESS_DAYS):
+    """The latest collection date whose debits are past the banks' return window on ``today``:
+    a debit of that date or before that no bank rejected is collected, its payment receipt due."""
+    day = today
+    while add_business_days(day, days) > today:
+        day -= timedelta(days=1)
+    return day
+
+
 # Why a debit is not pre-notified (the batch's exclusion reasons).
 NOTICE_MISSING = "notice_missing"
 NOTICE_LATE = "notice_late"

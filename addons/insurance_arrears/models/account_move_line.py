@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
 
 
@@ -12,6 +14,15 @@ class AccountMoveLine(models.Model):
         index="btree_not_null",
         help="This receivable item is a fee charged to the debtor in this case (bank rejection, dunning).",
     )
+
+    def _arrears_settled_receipts(self):
+        """What these credit items (a payment's, a debit's) settled, receipt by receipt:
+        ``[(receipt, amount)]``, by due date; fees are left out."""
+        applied = defaultdict(float)
+        for partial in self.matched_debit_ids:
+            applied[partial.debit_move_id.move_id.id] += partial.amount
+        receipts = self.env["insurance.premium.receipt"].search([("move_id", "in", list(applied))])
+        return [(receipt, applied[receipt.move_id.id]) for receipt in receipts.sorted("date_due")]
 
     @api.model
     def _arrears_reconcile(self, plan):

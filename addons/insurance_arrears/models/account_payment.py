@@ -118,20 +118,11 @@ class AccountPayment(models.Model):
     def _arrears_settled(self):
         """What this payment settled, receipt by receipt: ``[(receipt, amount)]``, by due date."""
         self.ensure_one()
-        applied = {}
-        for line in self.move_id.line_ids:
-            for partial in line.matched_debit_ids:
-                invoice = partial.debit_move_id.move_id
-                applied[invoice] = applied.get(invoice, 0.0) + partial.amount
-        receipts = self.env["insurance.premium.receipt"].search([("move_id", "in", [m.id for m in applied])])
-        return [(receipt, applied[receipt.move_id]) for receipt in receipts.sorted("date_due")]
+        return self.move_id.line_ids._arrears_settled_receipts()
 
     def _arrears_settled_contracts(self, settled):
         """The contracts of the receipts in ``settled`` (as ``_arrears_settled`` gives them)."""
-        contracts = self.env["insurance.contract"]
-        for receipt, _amount in settled:
-            contracts |= receipt.contract_id
-        return contracts
+        return self.env["insurance.contract"].union(*(receipt.contract_id for receipt, _amount in settled))
 
     def _arrears_send_payment_receipt(self):
         """E-mail each payer its payment receipt ("reçu de paiement"), the PDF attached, in its language."""

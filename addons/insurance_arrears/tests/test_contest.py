@@ -235,7 +235,7 @@ class TestContest(PaymentLinkCommon, HttpCase):
         self.env["ir.module.module"]._load_module_terms(["insurance_arrears"], ["fr_FR"], overwrite=True)
         self.policyholder.lang = "fr_FR"
         page = self._page()
-        self.assertIn("Contester un reçu", page)
+        self.assertIn("Contester une quittance", page)
         self.assertIn("Déjà payé", page)
         self._contest(self.receipts[:1].ids)
         acknowledgement = self.case.contest_ids.message_ids.filtered(lambda m: self.policyholder in m.partner_ids)

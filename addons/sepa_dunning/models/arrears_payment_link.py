@@ -8,8 +8,28 @@ class ArrearsPaymentLink(models.Model):
     _inherit = "arrears.payment.link"
 
     def _page_documents(self):
-        """The page's documents, and a copy of each dunning letter sent for the case."""
+        """The page's documents, a copy of each dunning letter sent for the case, and the payment
+        receipt of each direct debit collected for it (an instalment of its plan, a receipt)."""
         documents = super()._page_documents()
+        case = self.case_id
+        debits = self.env["sepa.debit.line"].search(
+            [
+                ("payment_receipt_date", "!=", False),
+                "|",
+                ("receipt_id.case_id", "=", case.id),
+                ("instalment_id.request_id.case_id", "=", case.id),
+            ],
+            order="id",
+        )
+        for debit in debits:
+            documents[f"debit-{debit.id}"] = (
+                self.env._(
+                    "Payment receipt of the direct debit of %(date)s",
+                    date=format_date(self.env, debit.batch_id.collection_date),
+                ),
+                "sepa_dunning.action_report_debit_receipt",
+                debit,
+            )
         letters = self.case_id.notice_ids.filtered(lambda n: n.channel == "letter" and n.state == "sent")
         for letter in letters.sorted("date"):
             documents[f"letter-{letter.id}"] = (

@@ -1,4 +1,14 @@
+import base64
+from datetime import timedelta
+
 from odoo import api, fields, models
+
+from .. import collection
+
+# Debits whose payment receipt goes out in one transaction of the daily job.
+RECEIPT_CHUNK = 50
+# A debit collected longer ago than this gets no e-mail (a job turned on late sends no old receipts).
+RECEIPT_HORIZON_DAYS = 30
 
 EXCLUSION_REASONS = [
     ("no_mandate", "No mandate on the contract"),
@@ -71,6 +81,13 @@ class SepaDebitLine(models.Model):
         copy=False,
         help="Collected on a receipt paid meanwhile another way: the excess is the client's credit, to refund.",
     )
+    payment_receipt_date = fields.Date(
+        string="Payment Receipt On",
+        readonly=True,
+        copy=False,
+        help="Day the payment receipt was issued, once no bank returned the debit in time: e-mailed to the "
+        "debtor who has an address, and on its payment page.",
+    )
     move_line_id = fields.Many2one(
         "account.move.line",
         string="In-Transit Item",
@@ -108,3 +125,66 @@ class SepaDebitLine(models.Model):
         """What this debit pays: its receipt, or for an instalment its plan (receipts and fees)."""
         self.ensure_one()
         return self.instalment_id.request_id or self.receipt_id
+
+    # -------------------------------------------------------------------------
+    # Payment receipt
+    # -------------------------------------------------------------------------
+
+    def _arrears_settled(self):
+        """What this debit settled, receipt by receipt: ``[(receipt, amount)]``, by due date."""
+        self.ensure_one()
+        return self.move_line_id._arrears_settled_receipts()
+
+    def _arrears_settled_contracts(self, settled):
+        """The contracts of the receipts in ``settled`` (as ``_arrears_settled`` gives them)."""
+        return self.env["insurance.contract"].union(*(receipt.contract_id for receipt, _amount in settled))
+
+    @api.model
+    def _receipt_domain(self, today):
+        """Debits collected for good on ``today`` whose payment receipt is still to issue."""
+        return [
+            ("state", "=", "collected"),
+            ("payment_receipt_date", "=", False),
+            ("batch_id.collection_date", "<=", collection.last_settled_collection_date(today)),
+            ("batch_id.collection_date", ">=", today - timedelta(days=RECEIPT_HORIZON_DAYS)),
+        ]
+
+    @api.model
+    def _cron_send_payment_receipts(self):
+        """Daily: the payment receipt of each debit collected, once the banks' return window is past.
+
+        A debit no bank returned within :data:`collection.RETURN_BUSINESS_DAYS`
+        business days of its collection date is paid: its debtor gets the
+        receipt, as a payer through the link does at once. In chunks committed
+        one by one, each locked and read again once locked: a run killed
+        half-way, or two at once, send nothing twice.
+        """
+        today = fields.Date.context_today(self)
+        debits = self.search(self._receipt_domain(today), order="id")
+        self.env["ir.cron"]._process_in_chunks(
+            debits, RECEIPT_CHUNK, self._receipt_domain(today), lambda records: records._send_payment_receipts()
+        )
+        return True
+
+    def _send_payment_receipts(self):
+        """Issue these debits' payment receipts: by e-mail where the debtor has an address, in its
+        language with the PDF attached, kept in the history of the contract."""
+        template = self.env.ref("sepa_dunning.mail_template_debit_receipt")
+        by_email = self.filtered(lambda debit: debit.partner_id.email)
+        rendered = (
+            template._generate_template(by_email.ids, ("subject", "body_html", "email_from", "report_template_ids"))
+            if by_email
+            else {}
+        )
+        for debit in by_email:
+            values = rendered[debit.id]
+            debit.contract_id.message_post(
+                subject=values["subject"],
+                body=values["body_html"],
+                email_from=values.get("email_from") or debit.company_id.email_formatted,
+                partner_ids=debit.partner_id.ids,
+                attachments=[(name, base64.b64decode(data)) for name, data in values.get("attachments", [])],
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+        self.payment_receipt_date = fields.Date.context_today(self)

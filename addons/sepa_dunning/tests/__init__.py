@@ -9,3 +9,4 @@ from . import test_notice_calendar
 from . import test_representation
 from . import test_company_rules
 from . import test_bank_statement
+from . import test_debit_receipt

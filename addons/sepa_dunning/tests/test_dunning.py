@@ -353,7 +353,7 @@ class TestDunningNotices(DunningCommon):
         mail = self._notices(self.levels[1]).filtered(lambda n: n.channel == "email").sudo().mail_id
         self.assertIn(april.name, mail.body_html)
         self.assertNotIn(january.name, mail.body_html, "the contested receipt is not claimed")
-        self.assertRegex(mail.body_html, r"Not claimed here: the\s*\$\s*275\.00\s*you contest")
+        self.assertRegex(mail.body_html, r"Not claimed here, as it awaits our answer to your contest:\s*\$\s*275\.00")
         self.assertEqual(link._amount_to_ask(), 275.0)
 
         with freeze_time("2026-04-16"):

@@ -4,9 +4,10 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.addons.insurance_arrears.tests.common import PhoneBrowserMixin
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase, freeze_time, tagged
 from odoo.tools import mute_logger
 
+from .. import collection
 from .common import DEBTOR_IBAN, SepaCommon
 
 NEW_IBAN = "FR7630004000031234567890143"
@@ -124,12 +125,13 @@ class TestMandateSignedOnline(MandateCommon):
     def test_what_is_owed_is_debited_too_when_the_debtor_ticks_it_at_signing(self):
         self.old_mandate.action_block("AC04 Account closed")
         january, april = self.case._open_receipts().sorted("date_due")
+        (january | april).notice_date = fields.Date.to_date("2026-03-15")  # their notices, sent before
         contest = self.env["arrears.contest"]._open(self.case, april, "amount", "Not this amount.", [])
         april_noticed = april.notice_date
         self.assertEqual(self._ask_code(), "mandate_code_sent")
         page = self._page()
         self.assertIn('id="arrears_mandate_collect_open"', page)
-        self.assertRegex(page, r"Also collect what I owe now\s*\([^<]*<span[^>]*>275\.00<", "not the contested one")
+        self.assertRegex(page, r"what I owe now:\s*<strong>[^<]*<span[^>]*>275\.00<", "not the contested one")
         code, _sms = self._code_sent()
         self.assertEqual(self._post("mandate/sign", code=code, collect_open="1"), "mandate_signed")
 
@@ -158,6 +160,25 @@ class TestMandateSignedOnline(MandateCommon):
         contest.answer = "The amount is the one of your contract."
         contest.action_refuse()
         self.assertEqual(self.case.dunning_pause, "direct_debit")
+
+        # The batch of that date debits January; five business days later its receipt is on the page.
+        batch = self._batch(collection_date=debit_date)
+        batch.action_prepare()
+        self.assertEqual(batch.collect_line_ids.receipt_id, january)
+        batch.action_generate()
+        batch.action_confirm()
+        self.assertEqual((january.state, self.case.state), ("paid", "open"))
+        self.assertEqual(self.case._pause_for_contests_and_debits(debit_date), self.case, "April is dunned again")
+        self.assertFalse(self.case.dunning_pause)
+        with freeze_time(collection.add_business_days(debit_date, collection.RETURN_BUSINESS_DAYS)):
+            self.env["sepa.debit.line"]._cron_send_payment_receipts()
+        debit = batch.collect_line_ids
+        key = f"debit-{debit.id}"
+        self.assertIn(f"/document/{key}", self._page())
+        response = self.url_open(f"/arrears/pay/{self.link.token}/document/{key}")
+        self.assertEqual(response.status_code, 200)
+        for text in ("Payment Receipt", january.name, mandate.name, "275.00"):
+            self.assertIn(text, response.text)
 
     def test_the_dunning_waits_for_the_debit_asked_at_signing_and_resumes_if_it_does_not_come(self):
         self.old_mandate.action_block("AC04 Account closed")
