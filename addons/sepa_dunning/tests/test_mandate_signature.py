@@ -131,7 +131,7 @@ class TestMandateSignedOnline(MandateCommon):
         self.assertEqual(self._ask_code(), "mandate_code_sent")
         page = self._page()
         self.assertIn('id="arrears_mandate_collect_open"', page)
-        self.assertRegex(page, r"what I owe now:\s*<strong>[^<]*<span[^>]*>275\.00<", "not the contested one")
+        self.assertRegex(page, r"what I owe now:\s*<strong[^>]*>[^<]*<span[^>]*>275\.00<", "not the contested one")
         code, _sms = self._code_sent()
         self.assertEqual(self._post("mandate/sign", code=code, collect_open="1"), "mandate_signed")
 
