@@ -12,13 +12,10 @@ debtor agent (the debtor moved to another bank).
 """
 
 import contextlib
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
-from importlib import resources
 
 from lxml import etree
 from schwifty import BIC, IBAN
@@ -26,27 +23,21 @@ from schwifty.exceptions import SchwiftyException
 from stdnum.eu import at_02
 from stdnum.exceptions import ValidationError as StdnumError
 
+from . import document, xsd
 from .text import SepaTextError, check_identifier, sepa_text
+
+# Raised by validate(); its callers catch it as pain008.SepaSchemaError.
+SepaSchemaError = xsd.SepaSchemaError
 
 DEFAULT_VERSION = "pain.008.001.08"
 VERSIONS = ("pain.008.001.08", "pain.008.001.02")
 SEQUENCE_TYPES = ("FRST", "RCUR", "OOFF", "FNAL")
 MAX_AMOUNT = Decimal("999999999.99")
 CENT = Decimal("0.01")
-AMOUNT_PATTERN = re.compile(r"\d{1,15}(\.\d{1,2})?")
 
 
 class SepaInputError(ValueError):
     """The values given cannot make a valid SEPA collection; the message says why."""
-
-
-class SepaSchemaError(ValueError):
-    """A file does not validate against the official schema."""
-
-    def __init__(self, version, errors):
-        self.version = version
-        self.errors = errors
-        super().__init__(f"The file is not a valid {version}: " + "; ".join(errors[:5]))
 
 
 @dataclass(frozen=True)
@@ -167,7 +158,7 @@ def check_creditor_id(value):
         raise SepaInputError(f"Invalid SEPA creditor identifier {value!r} ({exc})") from exc
 
 
-def _amount(value, what):
+def check_amount(value, what):
     amount = Decimal(str(value))
     if amount != amount.quantize(CENT):
         raise SepaInputError(f"{what}: amount {value} has more than two decimals")
@@ -214,7 +205,7 @@ def check_message(message, version=DEFAULT_VERSION):
                 raise SepaInputError(f"{what}: mandate {debit.mandate_id} has no signature date")
             if debit.mandate_date > info.collection_date:
                 raise SepaInputError(f"{what}: mandate {debit.mandate_id} is signed after the collection date")
-            _amount(debit.amount, what)
+            check_amount(debit.amount, what)
             check_iban(debit.debtor.iban, f"{what}: debtor account")
             check_bic(debit.debtor.bic, f"{what}: debtor agent")
             sepa_text(debit.debtor.name, 70, f"{what}: debtor name")
@@ -366,23 +357,11 @@ def build(message, version=DEFAULT_VERSION, output=None):
     """
     check_message(message, version)
     writer = _Writer(version)
-    target = output if output is not None else io.BytesIO()
-    with etree.xmlfile(target, encoding="UTF-8") as xf:
-        xf.write_declaration()
-        with (
-            xf.element(f"{{{writer.ns}}}Document", nsmap={None: writer.ns}),
-            xf.element(f"{{{writer.ns}}}CstmrDrctDbtInitn"),
-        ):
-            xf.write(writer.group_header(message))
-            for info in message.payment_infos:
-                with xf.element(f"{{{writer.ns}}}PmtInf"):
-                    for node in writer.payment_info_head(message, info):
-                        xf.write(node)
-                    for debit in info.debits:
-                        xf.write(writer.transaction(debit))
-    if output is None:
-        return target.getvalue()
-    return None
+    blocks = (
+        (writer.payment_info_head(message, info), map(writer.transaction, info.debits))
+        for info in message.payment_infos
+    )
+    return document.write(writer.ns, "CstmrDrctDbtInitn", writer.group_header(message), blocks, output)
 
 
 # -----------------------------------------------------------------------------
@@ -390,79 +369,19 @@ def build(message, version=DEFAULT_VERSION, output=None):
 # -----------------------------------------------------------------------------
 
 
-@cache
 def schema(version):
     """The official XSD of ``version``, as shipped by ``sepaxml``."""
     if version not in VERSIONS:
         raise SepaInputError(f"Unsupported version {version!r}")
-    path = resources.files("sepaxml") / "schemas" / f"{version}.xsd"
-    with resources.as_file(path) as xsd:
-        return etree.XMLSchema(etree.parse(str(xsd), etree.XMLParser(no_network=True, resolve_entities=False)))
-
-
-def _refuse_doctype(source):
-    """Refuse a document with a DOCTYPE (entities, external DTD) before reading it further.
-
-    A DOCTYPE can only stand before the root element, so the first start event
-    tells. Nothing is resolved or fetched while looking.
-    """
-    events = etree.iterparse(source, events=("start",), resolve_entities=False, no_network=True, load_dtd=False)
-    try:
-        for _event, element in events:
-            if element.getroottree().docinfo.doctype:
-                raise SepaSchemaError(DEFAULT_VERSION, ["a DOCTYPE is not allowed in a payment file"])
-            break
-    except etree.XMLSyntaxError as exc:
-        raise SepaSchemaError(DEFAULT_VERSION, [str(exc)]) from exc
+    return xsd.schema(version)
 
 
 def validate(source, version=DEFAULT_VERSION):
-    """Validate a file (bytes, path or file object) against the XSD of ``version``.
-
-    Also enforces what the ISO schema leaves to the EPC rules: amounts and
-    control sums with at most two decimals. Parses incrementally and drops each
-    transaction once read, so that a file of 100,000 debits validates in
-    constant memory.
+    """Validate a file (bytes, path or file object) against the XSD of ``version``
+    (:func:`.xsd.validate`, each debit dropped once read).
 
     :raise SepaSchemaError: with the schema's messages when the file is invalid
     """
-    if isinstance(source, bytes | bytearray):
-        content = bytes(source)
-
-        def opener():
-            return io.BytesIO(content)
-    elif hasattr(source, "read"):
-        start = source.tell()
-
-        def opener():
-            source.seek(start)
-            return source
-    else:
-
-        def opener():
-            return str(source)
-
-    xsd = schema(version)
-    try:
-        _refuse_doctype(opener())
-    except SepaSchemaError as exc:
-        raise SepaSchemaError(version, exc.errors) from exc
-    # No resolve_entities=False here: with a schema, lxml 4.9 then lets
-    # well-formedness errors through; _refuse_doctype() made entities impossible.
-    etree.clear_error_log()
-    errors = []
-    try:
-        for _event, element in etree.iterparse(opener(), events=("end",), schema=xsd, no_network=True):
-            tag = element.tag.rpartition("}")[2]
-            if tag in ("InstdAmt", "CtrlSum") and not AMOUNT_PATTERN.fullmatch(element.text or ""):
-                errors.append(f"line {element.sourceline}: {tag} {element.text!r} must have at most two decimals")
-            if tag == "DrctDbtTxInf":
-                element.clear(keep_tail=True)
-                while element.getprevious() is not None:
-                    del element.getparent()[0]
-    except etree.XMLSyntaxError as exc:
-        errors = [f"line {e.line}: {e.message}" for e in exc.error_log] or [str(exc)]
-        raise SepaSchemaError(version, errors) from exc
-    if errors:
-        raise SepaSchemaError(version, errors)
-    return True
+    if version not in VERSIONS:
+        raise SepaInputError(f"Unsupported version {version!r}")
+    return xsd.validate(source, version, "DrctDbtTxInf")
