@@ -29,6 +29,7 @@
         # views
         "views/sepa_mandate_views.xml",
         "views/sepa_debit_batch_views.xml",
+        "views/sepa_credit_transfer_views.xml",
         "views/insurance_contract_views.xml",
         "views/res_company_views.xml",
         "views/res_partner_bank_views.xml",

@@ -15,6 +15,7 @@ from . import insurance_commission_check
 from . import insurance_product_line
 from . import ir_cron
 from . import ir_http
+from . import mail_template
 from . import res_company
 from . import res_partner
 from . import res_users

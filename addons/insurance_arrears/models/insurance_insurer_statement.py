@@ -1,3 +1,6 @@
+import csv
+import io
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
@@ -91,37 +94,100 @@ class InsuranceInsurerStatement(models.Model):
         self.write({"state": "draft"})
 
     def action_pay(self):
-        """Pay the insurer and settle its third-party account for these receipts."""
+        """Pay the insurer today from the statement's journal and settle its third-party account."""
         for statement in self:
-            if statement.state != "confirmed":
-                raise UserError(_("Confirm statement %s before paying it.", statement.name))
             if not statement.journal_id:
                 raise UserError(_("Choose the bank journal paying statement %s.", statement.name))
-            payment = self.env["account.payment"]._arrears_post(
-                [
-                    {
-                        "payment_type": "outbound",
-                        "partner_type": "supplier",
-                        "partner_id": statement.insurer_id.id,
-                        "amount": statement.amount_due,
-                        "date": fields.Date.context_today(self),
-                        "journal_id": statement.journal_id.id,
-                        "destination_account_id": statement.company_id.insurance_insurer_account_id.id,
-                        "memo": statement.name,
-                        "company_id": statement.company_id.id,
-                    }
-                ],
-                [statement.receipt_ids._insurer_lines()],
-            )
-            statement.write({"payment_id": payment.id, "state": "paid"})
-            statement.message_post(
-                body=_(
-                    "Paid %(amount)s to %(insurer)s.",
-                    amount=statement.currency_id.format(statement.amount_due),
-                    insurer=statement.insurer_id.name,
-                )
-            )
+            statement._pay(statement.journal_id, fields.Date.context_today(self))
         return True
+
+    def _pay(self, journal, date):
+        """Post the payment of the net due to the insurer from ``journal`` on ``date``, reconciled with
+        the insurer's lines of the statement's receipts (by hand, or a credit transfer of sepa_dunning).
+
+        :return: the posted ``account.payment``
+        """
+        self.ensure_one()
+        if self.state != "confirmed":
+            raise UserError(_("Confirm statement %s before paying it.", self.name))
+        payment = self.env["account.payment"]._arrears_post(
+            [
+                {
+                    "payment_type": "outbound",
+                    "partner_type": "supplier",
+                    "partner_id": self.insurer_id.id,
+                    "amount": self.amount_due,
+                    "date": date,
+                    "journal_id": journal.id,
+                    "destination_account_id": self.company_id.insurance_insurer_account_id.id,
+                    "memo": self.name,
+                    "company_id": self.company_id.id,
+                }
+            ],
+            [self.receipt_ids._insurer_lines()],
+        )
+        self.write({"payment_id": payment.id, "state": "paid"})
+        self.message_post(
+            body=_(
+                "Paid %(amount)s to %(insurer)s.",
+                amount=self.currency_id.format(self.amount_due),
+                insurer=self.insurer_id.name,
+            )
+        )
+        self._send_to_insurer()
+        return payment
+
+    def action_send(self):
+        """Send the statement to the insurer again: its PDF and the CSV of its lines."""
+        if not all(self.mapped("insurer_id.email")):
+            raise UserError(_("The insurer has no e-mail address."))
+        self._send_to_insurer()
+        return True
+
+    def _send_to_insurer(self):
+        """The statement, with its payment, to each insurer that has an e-mail address: the PDF and a CSV
+        of its lines, in the insurer's language, kept in the statement's history."""
+        statements = self.filtered(lambda statement: statement.insurer_id.email)
+        self.env.ref("insurance_arrears.mail_template_insurer_statement")._arrears_post(
+            statements,
+            lambda statement: statement,
+            lambda statement: [(f"{statement.name.replace('/', '-')}.csv", statement._lines_csv())],
+        )
+
+    def _lines_csv(self):
+        """The statement's lines as the insurer's back office reads them: one row per receipt, amounts
+        with a dot and two decimals, dates ISO 8601, separated by semicolons (UTF-8)."""
+        self.ensure_one()
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+        writer.writerow(
+            [
+                "receipt",
+                "insurer_receipt",
+                "policy",
+                "contract",
+                "period_start",
+                "period_end",
+                "premium",
+                "commission",
+                "net",
+            ]
+        )
+        for receipt in self.receipt_ids.sorted(lambda r: (r.period_start, r.name)):
+            writer.writerow(
+                [
+                    receipt.name,
+                    receipt.insurer_reference or "",
+                    receipt.contract_id.insurer_reference or "",
+                    receipt.contract_id.name,
+                    receipt.period_start.isoformat(),
+                    receipt.period_end.isoformat(),
+                    f"{receipt.amount_total:.2f}",
+                    f"{receipt.commission_amount:.2f}",
+                    f"{receipt.insurer_amount:.2f}",
+                ]
+            )
+        return out.getvalue().encode()
 
     def _non_payment_contracts(self):
         """Contracts of the insurer suspended or terminated for non-payment within the period.

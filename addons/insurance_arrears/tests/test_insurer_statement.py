@@ -14,16 +14,19 @@ class TestInsurerStatement(InsuranceArrearsCommon):
         receipts[:2]._register_payments(self.bank_journal, date=date(2026, 4, 2))
         return receipts
 
-    def test_statement_takes_collected_receipts_and_pays_the_net(self):
-        receipts = self._collected_receipts()
-        statement = self.env["insurance.insurer.statement"].create(
+    def _statement(self, date_to="2026-06-30"):
+        return self.env["insurance.insurer.statement"].create(
             {
                 "insurer_id": self.insurer.id,
                 "date_from": "2026-01-01",
-                "date_to": "2026-06-30",
+                "date_to": date_to,
                 "journal_id": self.bank_journal.id,
             }
         )
+
+    def test_statement_takes_collected_receipts_and_pays_the_net(self):
+        receipts = self._collected_receipts()
+        statement = self._statement()
         statement.action_compute()
         self.assertEqual(statement.receipt_ids, receipts[:2])
         self.assertEqual(statement.amount_premium, 550.0)
@@ -52,24 +55,47 @@ class TestInsurerStatement(InsuranceArrearsCommon):
         )
         self.assertAlmostEqual(balance, 0.0)
 
+    def test_the_statement_goes_to_the_insurer_with_its_payment_as_pdf_and_csv(self):
+        self.insurer.write({"email": "bordereaux@assureur-mutuel.example", "lang": "en_US"})
+        receipts = self._collected_receipts()
+        receipts[0].insurer_reference = "AM-Q-0001"
+        statement = self._statement()
+        statement.action_compute()
+        statement.action_confirm()
+        statement.action_pay()
+        message = statement.message_ids.filtered(lambda m: m.subject and statement.name in m.subject)
+        self.assertEqual(len(message), 1)
+        self.assertEqual(message.partner_ids, self.insurer)
+        for text in (statement.name, "550.00", "75.00", "475.00"):
+            self.assertIn(text, message.body)
+        csv_name = f"{statement.name.replace('/', '-')}.csv"
+        self.assertEqual(
+            sorted(message.attachment_ids.mapped("name")), sorted([f"Statement - {statement.name}.html", csv_name])
+        )
+        rows = message.attachment_ids.filtered(lambda a: a.name == csv_name).raw.decode().splitlines()
+        self.assertEqual(
+            rows[0], "receipt;insurer_receipt;policy;contract;period_start;period_end;premium;commission;net"
+        )
+        first, second = receipts[:2]
+        self.assertEqual(
+            rows[1:],
+            [
+                f"{first.name};AM-Q-0001;;{first.contract_id.name};2026-01-01;2026-03-31;275.00;37.50;237.50",
+                f"{second.name};;;{second.contract_id.name};2026-04-01;2026-06-30;275.00;37.50;237.50",
+            ],
+        )
+        statement.action_send()
+        self.assertEqual(len(statement.message_ids.filtered(lambda m: m.subject and statement.name in m.subject)), 2)
+        self.insurer.email = False
+        with self.assertRaisesRegex(UserError, "no e-mail address"):
+            statement.action_send()
+
     def test_unpaid_and_already_stated_receipts_are_left_out(self):
         receipts = self._collected_receipts()
-        first = self.env["insurance.insurer.statement"].create(
-            {
-                "insurer_id": self.insurer.id,
-                "date_from": "2026-01-01",
-                "date_to": "2026-12-31",
-            }
-        )
+        first = self._statement(date_to="2026-12-31")
         first.action_compute()
         self.assertEqual(first.receipt_ids, receipts[:2], "unpaid receipts are not collected yet")
-        second = self.env["insurance.insurer.statement"].create(
-            {
-                "insurer_id": self.insurer.id,
-                "date_from": "2026-01-01",
-                "date_to": "2026-12-31",
-            }
-        )
+        second = self._statement(date_to="2026-12-31")
         second.action_compute()
         self.assertFalse(second.receipt_ids)
         with self.assertRaisesRegex(UserError, "no collected receipt"):
@@ -77,14 +103,7 @@ class TestInsurerStatement(InsuranceArrearsCommon):
 
     def test_statement_cannot_be_paid_before_confirmation(self):
         self._collected_receipts()
-        statement = self.env["insurance.insurer.statement"].create(
-            {
-                "insurer_id": self.insurer.id,
-                "date_from": "2026-01-01",
-                "date_to": "2026-12-31",
-                "journal_id": self.bank_journal.id,
-            }
-        )
+        statement = self._statement(date_to="2026-12-31")
         statement.action_compute()
         with self.assertRaisesRegex(UserError, "Confirm statement"):
             statement.action_pay()

@@ -5,12 +5,14 @@ from . import arrears_plan
 from . import dunning_notice
 from . import dunning_policy
 from . import insurance_contract
+from . import insurance_insurer_statement
 from . import insurance_premium_receipt
 from . import insurance_product_line
 from . import mail_mail
 from . import res_company
 from . import res_partner
 from . import res_partner_bank
+from . import sepa_credit_transfer
 from . import sepa_debit_batch
 from . import sepa_debit_line
 from . import sepa_mandate

@@ -1,4 +1,3 @@
-import base64
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -169,22 +168,7 @@ class SepaDebitLine(models.Model):
     def _send_payment_receipts(self):
         """Issue these debits' payment receipts: by e-mail where the debtor has an address, in its
         language with the PDF attached, kept in the history of the contract."""
-        template = self.env.ref("sepa_dunning.mail_template_debit_receipt")
-        by_email = self.filtered(lambda debit: debit.partner_id.email)
-        rendered = (
-            template._generate_template(by_email.ids, ("subject", "body_html", "email_from", "report_template_ids"))
-            if by_email
-            else {}
+        self.env.ref("sepa_dunning.mail_template_debit_receipt")._arrears_post(
+            self.filtered(lambda debit: debit.partner_id.email), lambda debit: debit.contract_id
         )
-        for debit in by_email:
-            values = rendered[debit.id]
-            debit.contract_id.message_post(
-                subject=values["subject"],
-                body=values["body_html"],
-                email_from=values.get("email_from") or debit.company_id.email_formatted,
-                partner_ids=debit.partner_id.ids,
-                attachments=[(name, base64.b64decode(data)) for name, data in values.get("attachments", [])],
-                message_type="comment",
-                subtype_xmlid="mail.mt_comment",
-            )
         self.payment_receipt_date = fields.Date.context_today(self)

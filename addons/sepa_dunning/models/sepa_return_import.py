@@ -169,6 +169,20 @@ class SepaReturnImport(models.Model):
         reasons = {r.code: r for r in self.env["sepa.return.reason"].with_context(active_test=False).search([])}
         e2e_ids = [line.end_to_end_id for line in bank_lines if line.end_to_end_id]
         debits = {d.end_to_end_id: d for d in Debit.search([("end_to_end_id", "in", e2e_ids)])}
+        # A status report on a credit transfer file to insurers rejects transfers, not debits.
+        # sudo: as for debits, only to tell a transfer of another company apart.
+        transfers = {
+            t.end_to_end_id: t
+            for t in self.env["sepa.credit.transfer.line"]
+            .sudo()
+            .search([("end_to_end_id", "in", [e2e for e2e in e2e_ids if e2e not in debits])])
+        }
+        vals_list = [
+            self._transfer_line_vals(bank_line, transfers[bank_line.end_to_end_id], reasons)
+            for bank_line in bank_lines
+            if bank_line.end_to_end_id in transfers
+        ]
+        bank_lines = [line for line in bank_lines if line.end_to_end_id not in transfers]
         concerned_by_line = []
         for bank_line in bank_lines:
             if bank_line.end_to_end_id:
@@ -179,7 +193,6 @@ class SepaReturnImport(models.Model):
             concerned_by_line.append((bank_line, concerned))
         all_debits = Debit.browse({debit.id for _line, concerned in concerned_by_line for debit in concerned if debit})
         reported = self._reporting_lines(all_debits)
-        vals_list = []
         in_file = set()  # debits an earlier line of this file matched
         for bank_line, concerned in concerned_by_line:
             for debit in concerned:
@@ -190,6 +203,44 @@ class SepaReturnImport(models.Model):
                     in_file.add(debit.id)
                 vals_list.append(vals)
         return vals_list
+
+    def _transfer_line_vals(self, bank_line, transfer, reasons):
+        """A line of the report rejecting ``transfer``: matched while the transfer is on its way."""
+        amount = float(bank_line.amount) if bank_line.amount is not None else transfer.amount
+        vals = self._bank_line_vals(bank_line, amount, reasons)
+        if transfer.company_id != self.company_id:
+            return {**vals, "match_state": "other_company"}
+        vals["transfer_line_id"] = transfer.id
+        if transfer.state == "rejected":
+            vals["match_state"] = "already_rejected"
+        elif transfer.state not in ("to_send", "sent"):
+            vals["match_state"] = "not_posted"
+        elif abs(amount - transfer.amount) > 0.005:
+            vals["match_state"] = "amount_mismatch"
+        else:
+            vals["match_state"] = "matched"
+        return vals
+
+    def _reject_transfers(self, lines):
+        """Undo the transfers to insurers that ``lines`` reject, each read again under a lock: a transfer
+        rejected meanwhile (another report) is flagged, never undone twice."""
+        transfers = lines.transfer_line_id
+        try:
+            transfers.lock_for_update()
+        except LockError as exc:
+            raise UserError(
+                self.env._(
+                    "Another bank file is rejecting the same transfers: confirm %s again in a moment.", self.name
+                )
+            ) from exc
+        transfers.invalidate_recordset(["state"])
+        for line in lines:
+            transfer = line.transfer_line_id
+            if transfer.state not in ("to_send", "sent"):
+                line.match_state = "already_rejected"
+                continue
+            transfer._reject(" ".join(filter(None, [line.reason_code or "?", line.reason_id.name])))
+            line.state = "done"
 
     def _reporting_lines(self, debits):
         """{debit id: the line of another file that posted its rejection, or that matched it, not confirmed yet}.
@@ -230,12 +281,12 @@ class SepaReturnImport(models.Model):
             domain.append(("sequence_type", "=", sequence))
         return list(Debit.search(domain)) if batch_name else []
 
-    def _line_vals(self, bank_line, debit, reasons, reported):
+    def _bank_line_vals(self, bank_line, amount, reasons):
+        """What a line of the bank's file says, whatever it concerns (a debit, a transfer, nothing known)."""
         reason = reasons.get(bank_line.reason_code)
-        amount = float(bank_line.amount) if bank_line.amount is not None else (debit.amount if debit else 0.0)
-        vals = {
+        return {
             "import_id": self.id,
-            "end_to_end_id": bank_line.end_to_end_id or (debit.end_to_end_id if debit else False),
+            "end_to_end_id": bank_line.end_to_end_id,
             "bank_mandate_ref": bank_line.mandate_id,
             "amount": amount,
             "reason_code": bank_line.reason_code,
@@ -245,6 +296,11 @@ class SepaReturnImport(models.Model):
             "date": bank_line.date or fields.Date.context_today(self),
             "bank_reference": bank_line.bank_reference,
         }
+
+    def _line_vals(self, bank_line, debit, reasons, reported):
+        amount = float(bank_line.amount) if bank_line.amount is not None else (debit.amount if debit else 0.0)
+        vals = self._bank_line_vals(bank_line, amount, reasons)
+        vals["end_to_end_id"] = bank_line.end_to_end_id or (debit.end_to_end_id if debit else False)
         reporting = reported.get(debit.id) if debit else None
         vals.update(self._match_vals(debit, amount if bank_line.amount is not None else None, reporting))
         return vals
@@ -320,7 +376,9 @@ class SepaReturnImport(models.Model):
         lines = self.line_ids.filtered(
             lambda line: line.match_state in ("matched", "reported") and line.state == "to_process"
         )
-        lines = self._recheck(lines)
+        transfer_lines = lines.filtered("transfer_line_id")
+        self._reject_transfers(transfer_lines)
+        lines = self._recheck(lines - transfer_lines)
         self._process(lines)
         # After the rejections: what the bank debited back answers the rejections just posted.
         booked = self.statement_entry_ids._book()

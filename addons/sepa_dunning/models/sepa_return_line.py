@@ -18,6 +18,13 @@ class SepaReturnLine(models.Model):
     bank_reference = fields.Char()
     debit_line_id = fields.Many2one("sepa.debit.line", string="Debit", index=True, check_company=True)
     receipt_id = fields.Many2one("insurance.premium.receipt", index=True, check_company=True)
+    transfer_line_id = fields.Many2one(
+        "sepa.credit.transfer.line",
+        string="Transfer to an Insurer",
+        index="btree_not_null",
+        check_company=True,
+        help="The credit transfer this line of a status report rejects (a pain.002 on a pain.001).",
+    )
     partner_id = fields.Many2one(related="debit_line_id.partner_id", string="Debtor")
     contract_id = fields.Many2one(related="debit_line_id.contract_id")
     mandate_id = fields.Many2one("sepa.mandate", check_company=True)

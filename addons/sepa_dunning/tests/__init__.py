@@ -10,3 +10,4 @@ from . import test_representation
 from . import test_company_rules
 from . import test_bank_statement
 from . import test_debit_receipt
+from . import test_credit_transfer
