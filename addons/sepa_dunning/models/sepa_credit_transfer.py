@@ -92,6 +92,8 @@ class SepaCreditTransfer(models.Model):
             raise UserError(self.env._("Choose the statements to pay."))
         if len(statements.company_id) > 1:
             raise UserError(self.env._("The statements of one company go in one transfer file."))
+        if not journal:
+            raise UserError(self.env._("Give the company a bank journal with its bank account to pay from."))
         refused = statements.filtered(lambda s: s.state != "confirmed" or s._open_transfer_lines())
         if refused:
             raise UserError(
@@ -164,6 +166,8 @@ class SepaCreditTransfer(models.Model):
             lines = transfer.line_ids.filtered(lambda line: line.state != "cancel")
             if not lines:
                 raise UserError(self.env._("Transfer %s pays no statement.", transfer.name))
+            if transfer.execution_date < fields.Date.context_today(self):
+                raise UserError(self.env._("The execution date of %s is past: choose another.", transfer.name))
             lines._snapshot_accounts()
             try:
                 content = pain001.build(transfer._build_message(), transfer.pain_version)
@@ -268,8 +272,12 @@ class SepaCreditTransferLine(models.Model):
     )
 
     def _snapshot_accounts(self):
-        """The insurer's account and the transfer's end-to-end id, as the file carries them."""
+        """The insurer's account, the amount its statement owes now and the transfer's end-to-end id,
+        as the file carries them."""
         for line in self:
+            statement = line.statement_id
+            if statement.state != "confirmed":
+                raise UserError(self.env._("Statement %s is no longer confirmed: it cannot be paid.", statement.name))
             account = line.partner_id.bank_ids[:1]
             if not account:
                 raise UserError(
@@ -277,6 +285,7 @@ class SepaCreditTransferLine(models.Model):
                 )
             line.write(
                 {
+                    "amount": statement.amount_due,
                     "iban": account.acc_number,
                     "bic": account.bank_bic or False,
                     "end_to_end_id": E2E_FORBIDDEN.sub("", f"{line.statement_id.name}-{line.id}")[-35:],

@@ -114,6 +114,24 @@ class TestCreditTransfer(SepaCommon):
         self.assertFalse(self.statements.payment_id)
         self.assertEqual(transfer.state, "draft")
 
+    def test_the_file_pays_what_the_statement_owes_when_it_is_made_and_never_in_the_past(self):
+        transfer = self._transfer()
+        statement = transfer.line_ids[:1].statement_id
+        statement.action_reset_draft()
+        with self.assertRaisesRegex(UserError, "no longer confirmed"):
+            transfer.action_generate()
+        statement.action_compute()
+        statement.action_confirm()
+        transfer.line_ids[:1].amount = 1.0  # what it owed when the transfer was drafted
+        with freeze_time("2026-07-02"):
+            transfer.execution_date = date(2026, 7, 1)
+            with self.assertRaisesRegex(UserError, "execution date .* is past"):
+                transfer.action_generate()
+            transfer.execution_date = date(2026, 7, 3)
+            transfer.action_generate()
+        self.assertEqual(transfer.line_ids[:1].amount, statement.amount_due)
+        self.assertEqual(statement.payment_id.amount, statement.amount_due)
+
     def test_a_statement_is_not_paid_twice(self):
         self._transfer()
         with self.assertRaisesRegex(UserError, "not already in a transfer"):
