@@ -253,8 +253,7 @@ class SepaMandateSignature(models.Model):
         case = self.case_id
         if case.state != "open" or case._active_plan():
             return self.env["insurance.premium.receipt"]
-        contested = case.contest_ids.filtered(lambda contest: contest.state == "pending").receipt_ids
-        return case._open_receipts() - contested
+        return case._claimed_receipts()
 
     def _collect_open_receipts(self):
         """The debtor's choice at signing: each collectable receipt gets a new premium notice, dated
