@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.addons.insurance_arrears.models.arrears_case import STAGE_SELECTION
 from odoo.exceptions import ValidationError
 
 from .. import timeline
@@ -56,13 +57,8 @@ class DunningLevel(models.Model):
     sequence = fields.Integer(default=10)
     name = fields.Char(required=True, translate=True)
     stage = fields.Selection(
-        [
-            ("reminder", "Reminder"),
-            ("formal_notice", "Formal Notice"),
-            ("suspended", "Cover Suspended"),
-            ("terminated", "Contract Terminated"),
-            ("collection", "Collection Agency"),
-        ],
+        # The case's stages a level can reach: all but the first and the last.
+        [(key, label) for key, label in STAGE_SELECTION if key not in ("new", "closed")],
         required=True,
         default="reminder",
         help="Stage the case shows once it reaches this level.",
