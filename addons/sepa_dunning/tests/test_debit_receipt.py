@@ -69,7 +69,7 @@ class TestDebitReceipt(SepaCommon):
         for text in (
             "Payment Receipt",
             "Jeanne Dupont",
-            f"SEPA direct debit, mandate <span>{debit.mandate_id.name}",
+            f"SEPA direct debit, mandate {debit.mandate_id.name}",
             "275.00",
         ):
             self.assertIn(text, document)
@@ -80,6 +80,22 @@ class TestDebitReceipt(SepaCommon):
 
         self._run_cron("2026-01-13")
         self.assertEqual(len(self._receipt_messages(jeanne)), 1, "one receipt per debit")
+
+    def test_the_receipt_speaks_the_debtors_language(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(
+            ["insurance_arrears", "sepa_dunning"], ["fr_FR"], overwrite=True
+        )
+        self.policyholder.lang = "fr_FR"
+        self._run_cron("2026-01-12")
+        message = self.contracts[self.policyholder].message_ids.filtered(
+            lambda m: "Prélèvement reçu" in (m.subject or "")
+        )
+        self.assertEqual(len(message), 1)
+        self.assertIn("est encaissé", message.body)
+        document = message.attachment_ids.raw.decode()
+        self.assertIn("Reçu de paiement", document)
+        self.assertIn(f"prélèvement SEPA, mandat {self.debits[self.policyholder].mandate_id.name}", document)
 
     def test_a_job_turned_on_late_sends_no_old_receipts(self):
         self._run_cron("2026-03-01")
