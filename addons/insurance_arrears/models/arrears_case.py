@@ -67,7 +67,7 @@ class ArrearsCase(models.Model):
         group_expand="_group_expand_stage",
     )
     cause = fields.Selection(
-        [("unpaid", "Unpaid Receipt"), ("rejection", "Bank Rejection")],
+        [("unpaid", "Unpaid Receipt")],  # collection routes add theirs (sepa_dunning: a bank rejection)
         default="unpaid",
         required=True,
     )

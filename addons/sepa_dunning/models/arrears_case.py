@@ -28,6 +28,7 @@ class ArrearsCase(models.Model):
         check_company=True,
         help="The product line's policy, else the insurer's, else the company's.",
     )
+    cause = fields.Selection(selection_add=[("rejection", "Bank Rejection")], ondelete={"rejection": "set default"})
     dunning_level_id = fields.Many2one("dunning.level", string="Level Reached", readonly=True, tracking=True)
     dunning_step = fields.Integer(string="Levels Reached", readonly=True, default=0)
     dunning_level_date = fields.Date(string="Level Reached On", readonly=True)
