@@ -24,6 +24,7 @@
         "report/mandate_signature.xml",
         "report/dunning_report_views.xml",
         "report/debit_receipt.xml",
+        "report/premium_notice.xml",
         # e-mails attaching the reports
         "data/debit_receipt_mail.xml",
         # views

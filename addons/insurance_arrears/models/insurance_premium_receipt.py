@@ -1,6 +1,8 @@
 from collections import defaultdict
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Command
@@ -504,9 +506,10 @@ class InsurancePremiumReceipt(models.Model):
         )
 
     def _notice_reference_date(self, notice_date):
-        """The day the premium is debited or due, for a notice sent on ``notice_date``."""
+        """The day the notice announces, for a notice sent on ``notice_date``: the due date (a collection
+        route may announce another: sepa_dunning, the day of the debit)."""
         self.ensure_one()
-        return self._notice_debit_date(notice_date) if self.payment_method == "sepa_dd" else self.date_due
+        return self.date_due
 
     @api.model
     def _cron_send_notices(self):
@@ -637,20 +640,10 @@ class InsurancePremiumReceipt(models.Model):
     # Notice helpers (used by the QWeb report and the e-mail template)
     # -------------------------------------------------------------------------
 
-    def _notice_mandate_reference(self):
-        """Mandate reference printed on a direct-debit notice (filled by sepa_dunning)."""
+    def _notice_payment_html(self):
+        """What the notice's e-mail says of how to pay (a collection route may say otherwise:
+        sepa_dunning, the pre-notification of the debit)."""
         self.ensure_one()
-        return False
-
-    def _notice_creditor_identifier(self):
-        """Creditor identifier printed on a direct-debit notice (filled by sepa_dunning)."""
-        self.ensure_one()
-        return False
-
-    def _notice_debit_date(self, notice_date=None):
-        """Date the premium will be debited, for a notice sent on ``notice_date`` (filled by sepa_dunning).
-
-        :param notice_date: defaults to the day the notice went out, else today
-        """
-        self.ensure_one()
-        return self.date_due
+        return Markup(self.env._("Please quote the reference %(reference)s with your payment.")) % {
+            "reference": Markup("<strong>%s</strong>") % self.name
+        }

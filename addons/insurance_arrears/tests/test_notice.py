@@ -38,23 +38,15 @@ class TestPremiumNotice(InsuranceArrearsCommon):
         ):
             self.assertIn(fact, html)
 
-    def test_direct_debit_notice_is_a_pre_notification(self):
-        self.contract.payment_method = "sepa_dd"
-        html = (
-            self.env["ir.actions.report"]
-            ._render_qweb_html("insurance_arrears.report_premium_notice", self.receipt.ids)[0]
-            .decode()
-        )
-        self.assertIn("pre-notification of a SEPA direct debit", html)
-
     def test_notice_email_is_sent_with_its_facts_and_marks_the_receipt(self):
         self.receipt._send_notices()
         self.assertEqual(self.receipt.notice_date, date.today())
         message = self.receipt.message_ids.filtered(lambda m: "AUTO-2026-042" in (m.subject or ""))
         self.assertEqual(len(message), 1)
         self.assertIn(self.policyholder, message.partner_ids)
-        for fact in ("Jeanne Dupont", "AUTO-2026-042", "275.00", self.receipt.name, "ORIAS 07001234"):
+        for fact in ("Jeanne Dupont", "AUTO-2026-042", "275.00", "ORIAS 07001234"):
             self.assertIn(fact, str(message.body))
+        self.assertIn(f"Please quote the reference <strong>{self.receipt.name}</strong>", str(message.body))
         self.assertEqual(len(message.attachment_ids), 1, "the notice is attached")
 
     def test_client_without_email_gets_a_letter_to_print_not_an_email(self):

@@ -1,4 +1,7 @@
+from markupsafe import Markup
+
 from odoo import fields, models
+from odoo.tools import format_date
 
 from .. import collection
 
@@ -12,14 +15,44 @@ class InsurancePremiumReceipt(models.Model):
     )
 
     def _notice_mandate_reference(self):
-        return self.contract_id.mandate_id.name or super()._notice_mandate_reference()
+        """The mandate reference a direct debit notice prints."""
+        self.ensure_one()
+        return self.contract_id.mandate_id.name or False
 
     def _notice_creditor_identifier(self):
-        return (
-            self.contract_id.mandate_id.creditor_identifier
-            or self.company_id.sepa_creditor_identifier
-            or super()._notice_creditor_identifier()
-        )
+        """The creditor identifier a direct debit notice prints."""
+        self.ensure_one()
+        return self.contract_id.mandate_id.creditor_identifier or self.company_id.sepa_creditor_identifier or False
+
+    def _notice_reference_date(self, notice_date):
+        self.ensure_one()
+        if self.payment_method == "sepa_dd":
+            return self._notice_debit_date(notice_date)
+        return super()._notice_reference_date(notice_date)
+
+    def _notice_payment_html(self):
+        """A direct debit's notice is its pre-notification: the amount, the day, the mandate, the creditor."""
+        self.ensure_one()
+        if self.payment_method != "sepa_dd":
+            return super()._notice_payment_html()
+
+        def strong(value):
+            return Markup("<strong>%s</strong>") % value
+
+        text = Markup(
+            self.env._(
+                "This notice is your pre-notification: the amount will be collected by SEPA direct debit on %(date)s"
+            )
+        ) % {"date": strong(format_date(self.env, self._notice_debit_date()))}
+        if self._notice_mandate_reference():
+            text += Markup(self.env._(", under mandate %(reference)s")) % {
+                "reference": strong(self._notice_mandate_reference())
+            }
+        if self._notice_creditor_identifier():
+            text += Markup(self.env._(", creditor identifier %(identifier)s")) % {
+                "identifier": strong(self._notice_creditor_identifier())
+            }
+        return text + "."
 
     def _notice_debit_date(self, notice_date=None):
         """The collection date of the batch that will take this receipt (:func:`collection.debit_date`)."""

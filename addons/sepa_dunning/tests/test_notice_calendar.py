@@ -55,8 +55,9 @@ class TestNoticeCalendar(SepaCommon):
             ._render_qweb_html("insurance_arrears.report_premium_notice", receipt.ids)[0]
             .decode()
         )
-        for fact in ("12/28/2026", contract.mandate_id.name, CREDITOR_ID):
+        for fact in ("pre-notification of a SEPA direct debit", "12/28/2026", contract.mandate_id.name, CREDITOR_ID):
             self.assertIn(fact, printed)
+        self.assertNotIn("quoting the reference", printed)
         # The batch of that date is prepared two business days ahead, and takes it.
         self._run(self.batch_cron, "2026-12-23")
         batch = self._batches()
@@ -65,7 +66,9 @@ class TestNoticeCalendar(SepaCommon):
 
     def test_a_french_client_s_direct_debit_notice_is_the_pre_notification_in_french(self):
         self.env["res.lang"]._activate_lang("fr_FR")
-        self.env["ir.module.module"]._load_module_terms(["insurance_arrears"], ["fr_FR"], overwrite=True)
+        self.env["ir.module.module"]._load_module_terms(
+            ["insurance_arrears", "sepa_dunning"], ["fr_FR"], overwrite=True
+        )
         self.policyholder.lang = "fr_FR"
         contract = self._create_debit_contract(date_start="2026-12-26", split="annual")
         receipt = self._issue_on("2026-12-03", contract)
