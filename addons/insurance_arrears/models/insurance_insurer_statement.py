@@ -8,7 +8,7 @@ from odoo.exceptions import UserError
 class InsuranceInsurerStatement(models.Model):
     _name = "insurance.insurer.statement"
     _description = "Insurer Statement"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "date_to desc, id desc"
     _check_company_auto = True
 

@@ -303,9 +303,17 @@ class SepaCreditTransferLine(models.Model):
             statement.message_post(body=reason)
 
     def _reject(self, reason):
-        """The bank rejects these transfers (its status report): undone, the statement due again."""
+        """The bank rejects these transfers (its status report): undone, the statement due again and an
+        accountant asked to pay it again."""
         for line in self.filtered(lambda line: line.state in ("to_send", "sent")):
             line._undo(
                 self.env._("Transfer to %(insurer)s rejected: %(reason)s", insurer=line.partner_id.name, reason=reason)
             )
             line.write({"state": "rejected", "rejection_reason": reason})
+            # The insurer is still owed: a person checks its account and pays again.
+            line.statement_id.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=self.env._("Pay %(insurer)s again: transfer rejected", insurer=line.partner_id.name),
+                note=reason,
+                user_id=line.transfer_id.create_uid.id or self.env.uid,
+            )

@@ -160,6 +160,10 @@ class TestCreditTransfer(SepaCommon):
         self.assertEqual(rejected.state, "rejected")
         self.assertIn("AC04", rejected.rejection_reason)
         self.assertEqual(rejected.statement_id.state, "confirmed")
+        activity = rejected.statement_id.activity_ids
+        self.assertEqual(len(activity), 1, "an accountant is asked to pay it again")
+        self.assertIn("transfer rejected", activity.summary)
+        self.assertIn("AC04", activity.note)
         self.assertFalse(any(rejected.statement_id.receipt_ids._insurer_lines().mapped("reconciled")))
         self.assertEqual((kept.state, kept.statement_id.state), ("sent", "paid"))
         # The same rejection in another bank file: flagged, nothing undone twice.
