@@ -11,10 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from lxml import etree
-
 from . import document, xsd
-from .pain008 import Party, SepaInputError, check_amount, check_bic, check_iban
+from .pain008 import Party, SepaInputError, Writer, check_amount, check_bic, check_iban
 from .text import check_identifier, sepa_text
 
 DEFAULT_VERSION = "pain.001.001.09"
@@ -41,6 +39,10 @@ class Message:
     execution_date: date
     transfers: list = field(default_factory=list)
     batch_booking: bool = True
+
+    @property
+    def transaction_count(self):
+        return len(self.transfers)
 
     @property
     def control_sum(self):
@@ -74,50 +76,17 @@ def check_message(message, version=DEFAULT_VERSION):
             sepa_text(transfer.remittance, 140, f"{what}: remittance")
 
 
-class _Writer:
+class _Writer(Writer):
     def __init__(self, version):
-        self.version = version
-        self.ns = f"urn:iso:std:iso:20022:tech:xsd:{version}"
-        self.modern = version >= "pain.001.001.09"
-
-    # Unqualified tags inside the Document element, which declares the default namespace once.
-    @staticmethod
-    def el(parent, tag, text=None, **attrib):
-        node = etree.SubElement(parent, tag, attrib) if parent is not None else etree.Element(tag, attrib)
-        if text is not None:
-            node.text = text
-        return node
-
-    def path(self, parent, tags, text):
-        for tag in tags.split("/"):
-            parent = self.el(parent, tag)
-        parent.text = text
-        return parent
-
-    def agent(self, parent, tag, bic, required):
-        if not bic and not required:
-            return
-        institution = self.el(self.el(parent, tag), "FinInstnId")
-        if bic:
-            self.el(institution, "BICFI" if self.modern else "BIC", check_bic(bic))
-        else:
-            self.path(institution, "Othr/Id", "NOTPROVIDED")
-
-    def group_header(self, message):
-        header = self.el(None, "GrpHdr")
-        self.el(header, "MsgId", message.message_id)
-        self.el(header, "CreDtTm", message.created_at.replace(microsecond=0).isoformat())
-        self.el(header, "NbOfTxs", str(len(message.transfers)))
-        self.el(header, "CtrlSum", f"{message.control_sum:.2f}")
-        self.el(self.el(header, "InitgPty"), "Nm", sepa_text(message.initiating_party, 70, "Initiating party"))
-        return header
+        super().__init__(version, "BICFI" if version >= "pain.001.001.09" else "BIC")
+        self.modern = self.bic_tag == "BICFI"
 
     def payment_info_head(self, message):
-        holder = self.el(None, "PmtInf")
+        holder = self.root("PmtInf")
         self.el(holder, "PmtInfId", message.payment_info_id)
         self.el(holder, "PmtMtd", "TRF")
         self.el(holder, "BtchBookg", "true" if message.batch_booking else "false")
-        self.el(holder, "NbOfTxs", str(len(message.transfers)))
+        self.el(holder, "NbOfTxs", str(message.transaction_count))
         self.el(holder, "CtrlSum", f"{message.control_sum:.2f}")
         self.path(holder, "PmtTpInf/SvcLvl/Cd", "SEPA")
         day = message.execution_date.isoformat()
@@ -127,15 +96,16 @@ class _Writer:
             self.el(holder, "ReqdExctnDt", day)
         self.el(self.el(holder, "Dbtr"), "Nm", sepa_text(message.debtor.name, 70, "Debtor name"))
         self.path(holder, "DbtrAcct/Id/IBAN", check_iban(message.debtor.iban))
-        self.agent(holder, "DbtrAgt", message.debtor.bic, required=True)
+        self.agent(holder, "DbtrAgt", message.debtor.bic)
         self.el(holder, "ChrgBr", "SLEV")
         return list(holder)
 
     def transaction(self, transfer):
-        tx = self.el(None, "CdtTrfTxInf")
+        tx = self.root("CdtTrfTxInf")
         self.path(tx, "PmtId/EndToEndId", transfer.end_to_end_id)
         self.el(self.el(tx, "Amt"), "InstdAmt", f"{Decimal(str(transfer.amount)):.2f}", Ccy="EUR")
-        self.agent(tx, "CdtrAgt", transfer.creditor.bic, required=False)
+        if transfer.creditor.bic:  # IBAN only: no creditor agent
+            self.agent(tx, "CdtrAgt", transfer.creditor.bic)
         what = f"Transfer {transfer.end_to_end_id}"
         self.el(self.el(tx, "Cdtr"), "Nm", sepa_text(transfer.creditor.name, 70, f"{what}: creditor name"))
         self.path(tx, "CdtrAcct/Id/IBAN", check_iban(transfer.creditor.iban))

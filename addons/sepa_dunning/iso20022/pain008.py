@@ -230,11 +230,13 @@ def check_message(message, version=DEFAULT_VERSION):
 # -----------------------------------------------------------------------------
 
 
-class _Writer:
-    def __init__(self, version):
+class Writer:
+    """The elements every SEPA initiation file writes alike (pain.008 here, pain.001 too)."""
+
+    def __init__(self, version, bic_tag):
         self.version = version
         self.ns = f"urn:iso:std:iso:20022:tech:xsd:{version}"
-        self.bic_tag = "BICFI" if version >= "pain.008.001.03" else "BIC"
+        self.bic_tag = bic_tag  # "BICFI" since ISO 20022 2009, "BIC" in the versions before
 
     # Fragments are built with unqualified tags and written inside the Document
     # element, which declares the default namespace once: the file then carries a
@@ -279,11 +281,9 @@ class _Writer:
         else:
             self.path(institution, "Othr/Id", "NOTPROVIDED")
 
-    def creditor_scheme(self, parent, creditor_id):
-        other = self.path(parent, "CdtrSchmeId/Id/PrvtId/Othr/Id", creditor_id).getparent()
-        self.path(other, "SchmeNm/Prtry", "SEPA")
-
     def group_header(self, message):
+        """``GrpHdr`` of a message with ``message_id``, ``created_at``, ``transaction_count``,
+        ``control_sum`` and ``initiating_party``."""
         header = self.root("GrpHdr")
         self.el(header, "MsgId", message.message_id)
         self.el(header, "CreDtTm", message.created_at.replace(microsecond=0).isoformat())
@@ -291,6 +291,15 @@ class _Writer:
         self.el(header, "CtrlSum", f"{message.control_sum:.2f}")
         self.el(self.el(header, "InitgPty"), "Nm", sepa_text(message.initiating_party, 70, "Initiating party"))
         return header
+
+
+class _Writer(Writer):
+    def __init__(self, version):
+        super().__init__(version, "BICFI" if version >= "pain.008.001.03" else "BIC")
+
+    def creditor_scheme(self, parent, creditor_id):
+        other = self.path(parent, "CdtrSchmeId/Id/PrvtId/Othr/Id", creditor_id).getparent()
+        self.path(other, "SchmeNm/Prtry", "SEPA")
 
     def payment_info_head(self, message, info):
         """The elements of a ``PmtInf`` that come before its transactions."""
