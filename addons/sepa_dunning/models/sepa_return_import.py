@@ -224,16 +224,11 @@ class SepaReturnImport(models.Model):
     def _reject_transfers(self, lines):
         """Undo the transfers to insurers that ``lines`` reject, each read again under a lock: a transfer
         rejected meanwhile (another report) is flagged, never undone twice."""
-        transfers = lines.transfer_line_id
-        try:
-            transfers.lock_for_update()
-        except LockError as exc:
-            raise UserError(
-                self.env._(
-                    "Another bank file is rejecting the same transfers: confirm %s again in a moment.", self.name
-                )
-            ) from exc
-        transfers.invalidate_recordset(["state"])
+        self._lock_read_again(
+            lines.transfer_line_id,
+            ["state"],
+            self.env._("Another bank file is rejecting the same transfers: confirm %s again in a moment.", self.name),
+        )
         for line in lines:
             transfer = line.transfer_line_id
             if transfer.state not in ("to_send", "sent"):
@@ -404,6 +399,19 @@ class SepaReturnImport(models.Model):
             )
         return True
 
+    def _lock_read_again(self, records, fields_to_read, busy_message):
+        """Lock ``records`` and read ``fields_to_read`` again: what another transaction changed before the
+        lock was taken is seen.
+
+        :raise UserError: ``busy_message`` when another transaction holds one of them (it is posting it)
+        """
+        try:
+            records.lock_for_update()
+        except LockError as exc:
+            raise UserError(busy_message) from exc
+        records.flush_recordset(fields_to_read)
+        records.invalidate_recordset(fields_to_read)
+
     def _recheck(self, lines):
         """The lines of ``lines`` to post now, read again from the database under a lock on their debits.
 
@@ -417,19 +425,15 @@ class SepaReturnImport(models.Model):
         :raise UserError: when another transaction holds a debit (it is posting it)
         """
         debits = lines.debit_line_id
-        try:
-            debits.lock_for_update()
-        except LockError as exc:
-            raise UserError(
-                self.env._(
-                    "Another bank file is posting rejections of the same debits at this moment. "
-                    "Confirm %(name)s again in a moment: the rejections it posts will be listed as already rejected.",
-                    name=self.name,
-                )
-            ) from exc
-        # Read again what another transaction may have changed before the lock was taken.
-        debits.flush_recordset(["state", "move_line_id"])
-        debits.invalidate_recordset(["state", "move_line_id"])
+        self._lock_read_again(
+            debits,
+            ["state", "move_line_id"],
+            self.env._(
+                "Another bank file is posting rejections of the same debits at this moment. "
+                "Confirm %(name)s again in a moment: the rejections it posts will be listed as already rejected.",
+                name=self.name,
+            ),
+        )
         posted = self._reporting_lines(debits.filtered(lambda debit: debit.state == "rejected"))
         to_post = self.env["sepa.return.line"]
         already = defaultdict(lambda: self.env["sepa.return.line"])  # by the line that posted the rejection
