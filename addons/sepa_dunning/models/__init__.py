@@ -12,6 +12,7 @@ from . import mail_mail
 from . import res_company
 from . import res_partner
 from . import res_partner_bank
+from . import sepa_file
 from . import sepa_credit_transfer
 from . import sepa_debit_batch
 from . import sepa_debit_line

@@ -26,7 +26,7 @@ class SepaCreditTransfer(models.Model):
 
     _name = "sepa.credit.transfer"
     _description = "SEPA Credit Transfer to Insurers"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "sepa.file.mixin"]
     _order = "execution_date desc, id desc"
     _check_company_auto = True
 
@@ -64,7 +64,6 @@ class SepaCreditTransfer(models.Model):
         readonly=False,
         help="The file's format: the bank account's, pain.001.001.09 unless its bank still wants .03.",
     )
-    file_id = fields.Many2one("ir.attachment", readonly=True, copy=False)
 
     @api.depends("line_ids.amount", "line_ids.state")
     def _compute_totals(self):
@@ -181,16 +180,8 @@ class SepaCreditTransfer(models.Model):
             for line in lines:
                 payment = line.statement_id._pay(transfer.journal_id, transfer.execution_date)
                 line.write({"payment_id": payment.id, "state": "to_send"})
-            attachment = self.env["ir.attachment"].create(
-                {
-                    "name": f"{transfer.name.replace('/', '-')}.xml",
-                    "raw": content,
-                    "mimetype": "application/xml",
-                    "res_model": transfer._name,
-                    "res_id": transfer.id,
-                }
-            )
-            transfer.write({"file_id": attachment.id, "state": "generated"})
+            attachment = transfer._attach_file(content)
+            transfer.state = "generated"
             transfer.message_post(
                 body=self.env._(
                     "File %(file)s generated (%(version)s, %(count)s transfers, %(amount)s), valid against the "
@@ -227,12 +218,6 @@ class SepaCreditTransfer(models.Model):
             transfer.line_ids.state = "cancel"
             transfer.state = "cancel"
         return True
-
-    def action_download(self):
-        self.ensure_one()
-        if not self.file_id:
-            raise UserError(self.env._("Generate the file of %s first.", self.name))
-        return {"type": "ir.actions.act_url", "url": f"/web/content/{self.file_id.id}?download=true", "target": "self"}
 
 
 class SepaCreditTransferLine(models.Model):

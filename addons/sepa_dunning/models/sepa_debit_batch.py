@@ -22,7 +22,7 @@ POSTING_CHUNK = 1000
 class SepaDebitBatch(models.Model):
     _name = "sepa.debit.batch"
     _description = "SEPA Direct Debit Batch"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "sepa.file.mixin"]
     _order = "collection_date desc, id desc"
     _check_company_auto = True
 
@@ -71,7 +71,6 @@ class SepaDebitBatch(models.Model):
     debit_count = fields.Integer(compute="_compute_totals", store=True)
     excluded_count = fields.Integer(compute="_compute_totals", store=True)
     amount_total = fields.Monetary(compute="_compute_totals", store=True)
-    file_id = fields.Many2one("ir.attachment", readonly=True, copy=False)
     calendar_prepared = fields.Boolean(
         string="Prepared from the Calendar",
         readonly=True,
@@ -601,16 +600,8 @@ class SepaDebitBatch(models.Model):
                 raise UserError(
                     _("The file of batch %(batch)s cannot be made: %(reason)s", batch=batch.name, reason=exc)
                 ) from exc
-            attachment = self.env["ir.attachment"].create(
-                {
-                    "name": f"{batch.name.replace('/', '-')}.xml",
-                    "raw": content,
-                    "mimetype": "application/xml",
-                    "res_model": batch._name,
-                    "res_id": batch.id,
-                }
-            )
-            batch.write({"file_id": attachment.id, "state": "generated"})
+            attachment = batch._attach_file(content)
+            batch.state = "generated"
             batch.collect_line_ids.amendment = False
             for line in batch.collect_line_ids.filtered(lambda line: line.mandate_id.amendment_pending):
                 line.amendment = line.mandate_id._amendment_values()
@@ -627,11 +618,9 @@ class SepaDebitBatch(models.Model):
         return True
 
     def action_download(self):
-        self.ensure_one()
-        if not self.file_id:
-            raise UserError(_("Generate the file of batch %s first.", self.name))
+        action = super().action_download()
         self.message_post(body=_("File downloaded."))
-        return {"type": "ir.actions.act_url", "url": f"/web/content/{self.file_id.id}?download=true", "target": "self"}
+        return action
 
     def action_mark_sent(self):
         self.filtered(lambda b: b.state in ("generated", "confirmed")).write({"sent": True})

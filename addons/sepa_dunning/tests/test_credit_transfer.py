@@ -82,7 +82,11 @@ class TestCreditTransfer(SepaCommon):
         self.bank_journal.bank_account_id.sepa_transfer_version = "pain.001.001.03"
         transfer = self._transfer()
         self.assertEqual(transfer.pain_version, "pain.001.001.03")
+        with self.assertRaisesRegex(UserError, "Generate the file"):
+            transfer.action_download()
         transfer.action_generate()
+        self.assertEqual(transfer.file_id.name, f"{transfer.name.replace('/', '-')}.xml")
+        self.assertIn(f"/web/content/{transfer.file_id.id}", transfer.action_download()["url"])
         self.assertTrue(pain001.validate(transfer.file_id.raw, "pain.001.001.03"))
 
     def test_cancelled_before_it_is_sent_the_statements_are_due_again(self):
