@@ -42,8 +42,23 @@ class PhoneBrowserMixin:
     browser_size = "390,844"  # a common phone, in CSS pixels
     touch_enabled = True
 
+    # For the scripts: ``await showAnswer(response)`` puts the page a form's POST answered in place
+    # of the document, as a browser would show it, but without running its scripts again (through
+    # document.write they ran a second time and sometimes failed after the test had ended).
+    SHOW_ANSWER = """
+        const showAnswer = async (response) => {
+            const answer = new DOMParser().parseFromString(await response.text(), "text/html");
+            answer.querySelectorAll("script").forEach((script) => script.remove());
+            document.documentElement.replaceWith(document.adoptNode(answer.documentElement));
+        };
+    """
+
     def _run_on_a_phone(self, token, code, screenshot):
-        """Run ``code`` on the page of the link of ``token``; save the page as it ends as ``screenshot``."""
+        """Run ``code`` on the page of the link of ``token``; save the page as it ends as ``screenshot``.
+
+        ``code`` may call ``showAnswer`` (see SHOW_ANSWER).
+        """
+        code = self.SHOW_ANSWER + code
         shots = []
         wait_code_ok = ChromeBrowser._wait_code_ok
 

@@ -29,10 +29,7 @@ class TestLinkOnAPhone(PhoneBrowserMixin, PlanCommon, HttpCase):
                 const form = details.querySelector("form");
                 form.querySelector("select[name=instalments]").value = "2";
                 const response = await fetch(form.action, {method: "POST", body: new FormData(form)});
-                const html = await response.text();
-                document.open();
-                document.write(html);
-                document.close();
+                await showAnswer(response);
                 if (!document.querySelector("#arrears_request_granted")) {
                     return fail("no confirmation on the answer page");
                 }
@@ -70,10 +67,7 @@ class TestLinkOnAPhone(PhoneBrowserMixin, PlanCommon, HttpCase):
                 files.items.add(new File(["%PDF-1.4 cheque"], "cheque.pdf", {type: "application/pdf"}));
                 input.files = files.files;
                 const response = await fetch(form.action, {method: "POST", body: new FormData(form)});
-                const html = await response.text();
-                document.open();
-                document.write(html);
-                document.close();
+                await showAnswer(response);
                 if (!document.querySelector("#arrears_contest_received")) {
                     return fail("no acknowledgement on the answer page");
                 }

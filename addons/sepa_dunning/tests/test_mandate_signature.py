@@ -309,9 +309,7 @@ class TestMandateOnAPhone(PhoneBrowserMixin, MandateCommon):
                 const form = document.querySelector("#arrears_mandate_code").form;
                 form.querySelector("#arrears_mandate_code").value = "CODE";
                 const response = await fetch(form.action, {method: "POST", body: new FormData(form)});
-                document.open();
-                document.write(await response.text());
-                document.close();
+                await showAnswer(response);
                 if (!document.querySelector("#arrears_mandate_signed")) {
                     return fail("no confirmation of the mandate signed");
                 }
