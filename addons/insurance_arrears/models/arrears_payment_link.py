@@ -220,11 +220,15 @@ class ArrearsPaymentLink(models.Model):
         if not self._is_payable():
             raise UserError(self.env._("Nothing is due on this link any more."))
         if self.currency_id.compare_amounts(self._amount_to_ask(), 0) <= 0:
-            if not self.case_id._active_plan():
-                raise UserError(
-                    self.env._("Nothing is to be paid now: all that is due awaits our answer to your contest.")
-                )
-            raise UserError(self.env._("Nothing is to be paid now: your next instalment is collected by direct debit."))
+            raise UserError(self._nothing_to_pay_now())
+
+    def _nothing_to_pay_now(self):
+        """Why a link still payable asks for nothing now (a collection route may know better:
+        sepa_dunning, an instalment its bank debits)."""
+        self.ensure_one()
+        if not self.case_id._active_plan():
+            return self.env._("Nothing is to be paid now: all that is due awaits our answer to your contest.")
+        return self.env._("Nothing is to be paid now: your next instalment is not due yet.")
 
     def _is_open_to_payer(self):
         """Whether the customer page shows the link (who asks, for what): not once revoked,

@@ -135,6 +135,10 @@ class TestPlanRequest(PlanCommon):
         self.link._register_payment(275.0, journal=self.bank_journal)
         self.env["arrears.plan.request"]._cron_follow()
         self.assertEqual(request.state, "granted")
+        # The first instalment paid, the second not due yet: the link asks for nothing meanwhile.
+        self.assertEqual(self.link._amount_to_ask(), 0.0)
+        with self.assertRaisesRegex(UserError, "your next instalment is not due yet"):
+            self.link._check_checkout()
         self.link._register_payment(275.0, journal=self.bank_journal)
         self.env["arrears.plan.request"]._cron_follow()
         self.assertEqual(request.state, "kept")

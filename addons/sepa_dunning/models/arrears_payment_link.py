@@ -41,6 +41,12 @@ class ArrearsPaymentLink(models.Model):
             )
         return documents
 
+    def _nothing_to_pay_now(self):
+        plan = self.case_id._active_plan()
+        if plan.instalment_ids.filtered(lambda instalment: instalment.collection == "sepa_dd"):
+            return self.env._("Nothing is to be paid now: your next instalment is collected by direct debit.")
+        return super()._nothing_to_pay_now()
+
     def _page_values(self, status=None):
         """The page, and its offer to pay by direct debit: a mandate to sign online (see
         ``sepa.mandate.signature``). Of a mandate already held, only whether it stopped is shown."""
