@@ -17,8 +17,8 @@ SPLIT_SELECTION = [
     ("monthly", "Monthly"),
 ]
 
+# How the client pays; sepa_dunning adds the SEPA direct debit.
 PAYMENT_METHOD_SELECTION = [
-    ("sepa_dd", "SEPA Direct Debit"),
     ("card", "Card"),
     ("transfer", "Bank Transfer"),
     ("cheque", "Cheque"),

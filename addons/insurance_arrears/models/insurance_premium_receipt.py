@@ -100,6 +100,14 @@ class InsurancePremiumReceipt(models.Model):
         readonly=True,
         help="The premium the last notice announced: a new notice goes out only if it changes.",
     )
+    notice_payment_method = fields.Selection(
+        selection="_selection_payment_method",
+        string="Payment Method Noticed",
+        copy=False,
+        readonly=True,
+        help="How the last notice asked for the premium: a new notice goes out if the contract's "
+        "payment method changes (a direct debit, for one, needs its own pre-notification).",
+    )
     notice_channel = fields.Selection(
         [("email", "E-mail"), ("post", "Post (Odoo postal service)"), ("print", "Letter to print")],
         copy=False,
@@ -173,13 +181,21 @@ class InsurancePremiumReceipt(models.Model):
             else:
                 receipt.state = "open"
 
-    @api.depends("notice_date", "notice_amount", "amount_total")
+    @api.model
+    def _selection_payment_method(self):
+        return self.env["insurance.contract"]._fields["payment_method"].selection
+
+    @api.depends("notice_date", "notice_amount", "amount_total", "notice_payment_method", "payment_method")
     def _compute_notice_pending(self):
         for receipt in self:
-            # A notice without an amount predates the amount's record: it stands.
-            receipt.notice_pending = not receipt.notice_date or bool(
-                receipt.notice_amount
-                and receipt.currency_id.compare_amounts(receipt.notice_amount, receipt.amount_total)
+            # A notice without an amount or a method predates their record: it stands.
+            receipt.notice_pending = (
+                not receipt.notice_date
+                or bool(
+                    receipt.notice_amount
+                    and receipt.currency_id.compare_amounts(receipt.notice_amount, receipt.amount_total)
+                )
+                or bool(receipt.notice_payment_method and receipt.notice_payment_method != receipt.payment_method)
             )
 
     @api.depends("amount_total", "amount_residual", "collects_for_insurer")
@@ -535,7 +551,7 @@ class InsurancePremiumReceipt(models.Model):
         """Send the premium notice of each receipt, each by its channel, in batches.
 
         A receipt noticed before gets a notice replacing the earlier one (its
-        amount changed). The receipts are marked first, so that the notices
+        amount or its payment method changed). The receipts are marked first, so that the notices
         rendered give the debit date of a notice sent today.
 
         :return: the receipts noticed
@@ -546,15 +562,21 @@ class InsurancePremiumReceipt(models.Model):
         today = fields.Date.context_today(self)
         # One write per set of values: first notices share theirs but the amount.
         marks = receipts.grouped(
-            lambda r: (r.notice_date or False, r.notice_amount if r.notice_date else 0.0, r.amount_total)
+            lambda r: (
+                r.notice_date or False,
+                r.notice_amount if r.notice_date else 0.0,
+                r.amount_total,
+                r.payment_method,
+            )
         )
-        for (replaced_date, replaced_amount, amount), group in marks.items():
+        for (replaced_date, replaced_amount, amount, method), group in marks.items():
             group.write(
                 {
                     "notice_replaced_date": replaced_date,
                     "notice_replaced_amount": replaced_amount,
                     "notice_date": today,
                     "notice_amount": amount,
+                    "notice_payment_method": method,
                 }
             )
         by_email = receipts.filtered(lambda r: r.partner_id.email)
@@ -631,6 +653,7 @@ class InsurancePremiumReceipt(models.Model):
                     {
                         "notice_date": fields.Date.context_today(self),
                         "notice_amount": receipt.amount_total,
+                        "notice_payment_method": receipt.payment_method,
                         "notice_channel": "email",
                     }
                 )
@@ -639,6 +662,11 @@ class InsurancePremiumReceipt(models.Model):
     # -------------------------------------------------------------------------
     # Notice helpers (used by the QWeb report and the e-mail template)
     # -------------------------------------------------------------------------
+
+    def _notice_payment_method_label(self):
+        """The receipt's payment method as the notice names it, in the reader's language."""
+        self.ensure_one()
+        return dict(self._fields["payment_method"]._description_selection(self.env)).get(self.payment_method, "")
 
     def _notice_payment_html(self):
         """What the notice's e-mail says of how to pay (a collection route may say otherwise:

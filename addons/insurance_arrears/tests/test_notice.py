@@ -150,6 +150,22 @@ class TestPremiumNoticeCron(InsuranceArrearsCommon):
         self._run_cron("2026-12-06")
         self.assertEqual(len(self._notices(receipt)), 2, "the new amount is noticed once")
 
+    def test_changed_payment_method_sends_a_notice_replacing_the_first(self):
+        receipt = self._issue("2027-01-02")
+        self._run_cron()
+        self.assertEqual(receipt.notice_payment_method, "transfer")
+        receipt.contract_id.payment_method = "card"
+        self._run_cron("2026-12-05")
+        notices = self._notices(receipt).sorted("id")
+        self.assertEqual(len(notices), 2)
+        body = str(notices[1].body)
+        self.assertIn("This notice replaces the notice of 12/03/2026", body)
+        self.assertIn("the premium is now paid by Card", body)
+        self.assertNotIn("the amount is now", body)
+        self.assertEqual((receipt.notice_date, receipt.notice_payment_method), (date(2026, 12, 5), "card"))
+        self._run_cron("2026-12-06")
+        self.assertEqual(len(self._notices(receipt)), 2, "the new method is noticed once")
+
     def test_paid_or_cancelled_receipts_get_no_notice(self):
         paid = self._issue("2027-01-02")
         paid._register_payments(self.bank_journal)

@@ -5,6 +5,10 @@ from odoo.exceptions import ValidationError
 class InsuranceContract(models.Model):
     _inherit = "insurance.contract"
 
+    payment_method = fields.Selection(
+        selection_add=[("sepa_dd", "SEPA Direct Debit"), ("card",)],
+        ondelete={"sepa_dd": "set default"},
+    )
     mandate_id = fields.Many2one(
         "sepa.mandate",
         string="SEPA Mandate",

@@ -191,7 +191,7 @@ class SepaDebitBatch(models.Model):
                 receipt.amount_residual,
                 self._mandate_values(mandate),
                 self.collection_date,
-                receipt.notice_date or None,
+                receipt._prenotification_date(),
                 company.sepa_prenotification_days,
                 rejections=len(rejected),
                 last_represents=rejected[-1:].return_reason_id.action == "represent",

@@ -207,13 +207,12 @@ class SepaMandate(models.Model):
         )
 
     @api.model
-    def _demo_for_debit_contracts(self):
-        """Demo data: a signed, active mandate for each direct-debit contract that has none."""
-        contracts = self.env["insurance.contract"].search(
-            [("payment_method", "=", "sepa_dd"), ("mandate_id", "=", False)], order="id"
-        )
+    def _demo_for_debit_contracts(self, contract_ids):
+        """Demo data: these contracts' policyholders signed a mandate this week; the contracts move
+        to direct debit on it (the notice job then sends their coming receipts' pre-notifications)."""
+        contracts = self.env["insurance.contract"].browse(contract_ids)
         ibans = ["FR7630004000031234567890143", "FR1420041010050500013M02606", "DE89370400440532013000"]
-        signed = fields.Date.context_today(self) - timedelta(days=240)
+        signed = fields.Date.context_today(self) - timedelta(days=3)
         mandates = self.create(
             [
                 {
@@ -229,7 +228,7 @@ class SepaMandate(models.Model):
             ]
         )
         for contract, mandate in zip(contracts, mandates, strict=True):
-            contract.mandate_id = mandate
+            contract.write({"payment_method": "sepa_dd", "mandate_id": mandate.id})
         return mandates
 
     # -------------------------------------------------------------------------

@@ -101,6 +101,52 @@ class TestNoticeCalendar(SepaCommon):
             Case._cron_sync()
         self.assertEqual(receipt.case_id.state, "open")
 
+    def test_a_contract_moved_to_direct_debit_gets_a_new_notice_that_pre_notifies_the_debit(self):
+        # Noticed on 3 December while the contract is paid by transfer: the notice asks for a transfer.
+        contract = self._create_contract(date_start="2026-12-26", split="annual")
+        receipt = self._issue_on("2026-12-03", contract)
+        other_contract = self._create_debit_contract(partner=self._debtor("Paul Martin"), date_start="2026-12-26")
+        other = self._issue_on("2026-12-03", other_contract)
+        self._run(self.notice_cron, "2026-12-03")
+        self.assertEqual((receipt.notice_date, receipt.notice_payment_method), (date(2026, 12, 3), "transfer"))
+        self.assertIn("quote the reference", str(self._notice(receipt).body))
+        # On the 4th the contract moves to direct debit, on a mandate the client signed in November.
+        mandate = self._create_mandate(signature_date="2026-11-02")
+        with freeze_time("2026-12-04"):
+            contract.write({"payment_method": "sepa_dd", "mandate_id": mandate.id})
+        self.assertTrue(receipt.notice_pending, "the transfer notice announced no debit")
+        # A batch made before the new notice leaves it out: nothing pre-notified its debit.
+        with freeze_time("2026-12-04"):
+            early = self._batch(collection_date=date(2026, 12, 28))
+            early.action_prepare()
+        self.assertEqual(early.collect_line_ids.receipt_id, other, "another client's debit, pre-notified")
+        self.assertEqual(early.excluded_line_ids.receipt_id, receipt)
+        self.assertEqual(early.excluded_line_ids.exclusion_reason, "notice_missing")
+        early.action_cancel()
+        # The day's notice job sends the new notice: it replaces the first and pre-notifies the debit.
+        self._run(self.notice_cron, "2026-12-04")
+        self.assertEqual((receipt.notice_date, receipt.notice_payment_method), (date(2026, 12, 4), "sepa_dd"))
+        self.assertEqual(receipt.notice_replaced_date, date(2026, 12, 3))
+        self.assertFalse(receipt.notice_pending)
+        notice = self._notice(receipt).sorted("id")[-1]
+        body = str(notice.body)
+        for fact in ("replaces the notice of 12/03/2026", "now paid by SEPA Direct Debit", "pre-notification"):
+            self.assertIn(fact, body)
+        self.assertIn("12/28/2026", body)
+        self.assertNotIn("the amount is now", body, "the amount did not change")
+        printed = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("insurance_arrears.report_premium_notice", receipt.ids)[0]
+            .decode()
+        )
+        self.assertIn("now paid by", printed)
+        self.assertIn("pre-notification of a SEPA direct debit", printed)
+        # The calendar's batch of the 28th takes it.
+        self._run(self.batch_cron, "2026-12-23")
+        batch = self._batches() - early
+        self.assertEqual(batch.collection_date, date(2026, 12, 28))
+        self.assertEqual(batch.collect_line_ids.receipt_id, receipt | other)
+
     def test_calendar_batch_takes_the_receipts_noticed_in_time_and_lists_the_others_with_their_reason(self):
         on_time = self._issue_on("2026-12-03", self._create_debit_contract(date_start="2026-12-26", split="annual"))
         no_mandate = self._issue_on(
