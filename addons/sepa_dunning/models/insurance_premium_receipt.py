@@ -68,7 +68,7 @@ class InsurancePremiumReceipt(models.Model):
         company = self.company_id
         return collection.debit_date(
             self.date_due,
-            notice_date or self.notice_date or fields.Date.context_today(self),
+            notice_date or self._prenotification_date() or fields.Date.context_today(self),
             company.sepa_prenotification_days,
             company._sepa_batch_lead_days(),
         )
