@@ -217,6 +217,7 @@ def openapi_document(server):
             "due_date": {"type": "string", "format": "date"},
             "amount": money,
             "amount_due": money,
+            "contested": {"type": "boolean", "description": "held by a contest awaiting the broker's answer"},
         },
     }
     receipt["required"] = list(receipt["properties"])
@@ -230,6 +231,7 @@ def openapi_document(server):
             "state": {"type": "string", "enum": ["open", "closed"]},
             "stage": {"type": "string"},
             "amount_due": money,
+            "amount_contested": {**money, "description": "part of amount_due that contests hold, not claimed"},
             "currency": {"type": "string"},
             "oldest_due_date": {"type": "string", "format": "date", "nullable": True},
             "days_overdue": {"type": "integer"},

@@ -422,12 +422,15 @@ class ArrearsCase(models.Model):
                 "state": case.state,
                 "stage": case.stage,
                 "amount_due": case.amount_due,
+                # Part of amount_due: the receipts a contest of the debtor holds, not claimed meanwhile.
+                "amount_contested": case.amount_contested,
                 "currency": case.currency_id.name,
                 "oldest_due_date": case.oldest_due_date.isoformat() if case.oldest_due_date else None,
                 "days_overdue": case.days_overdue,
                 "link": link._api_values() if link else None,
             }
             if detail:
+                contested = case._contested_receipts()
                 item["receipts"] = [
                     {
                         "number": receipt.name,
@@ -436,6 +439,7 @@ class ArrearsCase(models.Model):
                         "due_date": receipt.date_due.isoformat(),
                         "amount": receipt.amount_total,
                         "amount_due": receipt.amount_residual,
+                        "contested": receipt in contested,
                     }
                     for receipt in case._open_receipts().sorted("date_due")
                 ]

@@ -26,6 +26,7 @@ CASE_FIELDS = {
     "state",
     "stage",
     "amount_due",
+    "amount_contested",
     "currency",
     "oldest_due_date",
     "days_overdue",
@@ -259,6 +260,21 @@ class TestPartnerApi(PartnerApiCommon, HttpCase):
             response = self._get(f"/links/{token}")
             self.assertEqual(response.status_code, 404, token)
             self.assertNotIn(link.token, response.text)
+
+    def test_a_contested_receipt_is_marked_and_its_amount_given_apart(self):
+        case = self.cases_a.filtered(lambda c: len(c.open_receipt_ids) > 1)[:1] or self.cases_a[0]
+        receipt = case.open_receipt_ids.sorted("date_due")[0]
+        self.env["arrears.contest"]._open(case, receipt, "paid", "Payé par chèque", [])
+        body = self._get(f"/cases/{case.id}").json()
+        self.assertEqual(body["amount_due"], case.amount_due, "still due: the broker has not answered")
+        self.assertEqual(body["amount_contested"], receipt.amount_residual)
+        self.assertTrue(body["amount_contested"])
+        self.assertEqual(
+            {r["number"]: r["contested"] for r in body["receipts"]},
+            {r.name: r == receipt for r in case.open_receipt_ids},
+        )
+        listed = next(item for item in self._get("/cases").json()["data"] if item["id"] == case.id)
+        self.assertEqual(listed["amount_contested"], receipt.amount_residual)
 
     def test_openapi_document_lists_the_calls_and_fields(self):
         response = self.url_open(f"{API}/openapi.json")
