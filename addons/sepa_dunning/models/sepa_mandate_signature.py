@@ -1,4 +1,5 @@
 import re
+from datetime import timedelta
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
@@ -107,8 +108,9 @@ class SepaMandateSignature(models.Model):
             iban = check_iban(iban or "")
         except SepaInputError as error:
             raise MandateRefused("iban", self.env._("This IBAN is not valid.")) from error
-        today_start = fields.Datetime.to_datetime(fields.Date.context_today(self))
-        if self.search_count([("link_id", "=", link.id), ("create_date", ">=", today_start)]) >= MAX_CODES_A_DAY:
+        # Over the last 24 hours, not since midnight: no second burst of codes as the date turns.
+        since = fields.Datetime.now() - timedelta(days=1)
+        if self.search_count([("link_id", "=", link.id), ("create_date", ">=", since)]) >= MAX_CODES_A_DAY:
             raise MandateRefused("too_many_codes", self.env._("Too many codes asked for today."))
         partner = contract.partner_id
         if partner.phone:

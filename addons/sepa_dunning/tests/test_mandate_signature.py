@@ -240,6 +240,15 @@ class TestMandateSignedOnline(MandateCommon):
             self.assertEqual(self._ask_code(), "mandate_code_sent")
         self.assertEqual(self._ask_code(), "mandate_too_many_codes")
         self.assertEqual(len(self._signatures()), 5)
+        # Over the last 24 hours, not by calendar day: codes of 23 hours ago count, of 25 hours ago no more.
+        for hours, outcome in ((23, "mandate_too_many_codes"), (2, "mandate_code_sent")):
+            self.env.cr.execute(
+                "UPDATE sepa_mandate_signature SET create_date = create_date - make_interval(hours => %s)"
+                " WHERE id IN %s",
+                [hours, tuple(self._signatures().ids)],
+            )
+            self.env.invalidate_all()
+            self.assertEqual(self._ask_code(), outcome, f"{hours} hours more")
 
     @mute_logger("odoo.http", "werkzeug")
     def test_a_code_signs_only_on_its_own_link_and_never_without_the_page(self):
