@@ -195,8 +195,14 @@ class InsurancePremiumReceipt(models.Model):
                     receipt.notice_amount
                     and receipt.currency_id.compare_amounts(receipt.notice_amount, receipt.amount_total)
                 )
-                or bool(receipt.notice_payment_method and receipt.notice_payment_method != receipt.payment_method)
+                or not receipt._notice_method_stands()
             )
+
+    def _notice_method_stands(self):
+        """Whether the last notice announced the payment method the receipt has now (a notice from
+        before the method was recorded stands)."""
+        self.ensure_one()
+        return not self.notice_payment_method or self.notice_payment_method == self.payment_method
 
     @api.depends("amount_total", "amount_residual", "collects_for_insurer")
     def _compute_amount_paid(self):

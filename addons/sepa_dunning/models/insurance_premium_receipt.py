@@ -20,12 +20,10 @@ class InsurancePremiumReceipt(models.Model):
         return self.contract_id.mandate_id.name or False
 
     def _prenotification_date(self):
-        """The day this receipt's debit was announced, or None: a notice sent while the contract was
-        paid another way announced no debit (one from before the method was recorded stands)."""
+        """The day this direct debit was announced, or None: a notice sent while the contract was
+        paid another way announced no debit."""
         self.ensure_one()
-        if self.notice_payment_method not in (False, "sepa_dd"):
-            return None
-        return self.notice_date or None
+        return (self._notice_method_stands() and self.notice_date) or None
 
     def _notice_creditor_identifier(self):
         """The creditor identifier a direct debit notice prints."""
